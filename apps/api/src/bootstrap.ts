@@ -1,0 +1,37 @@
+import { type ModuleMetadata, VersioningType } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+
+import { type AppConfig, configureHttpPipeline } from '@codexflow/core';
+
+import { AppModule } from './app.module.js';
+import { setupOpenApi } from './openapi.js';
+
+export interface CreateAppOptions {
+  /** Modules added beside the domain modules; the e2e tests use it for probe routes. */
+  imports?: ModuleMetadata['imports'];
+}
+
+/** Builds the fully configured application; main.ts and the e2e tests both use it. */
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register(config, options.imports),
+    {
+      bufferLogs: true,
+      bodyParser: false,
+      abortOnError: false,
+    },
+  );
+  app.useLogger(app.get(Logger));
+
+  configureHttpPipeline(app, config);
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  setupOpenApi(app, config);
+
+  await app.init();
+  return app;
+}

@@ -1,0 +1,2 @@
+export { AppModule } from './app.module.js';
+export { createApp } from './bootstrap.js';

@@ -1,0 +1,80 @@
+import 'reflect-metadata';
+
+import type { Server } from 'node:http';
+
+import type { INestApplication } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
+
+import { type AppConfig, ConfigValidationError, loadConfig } from '@codexflow/core';
+
+import { createApp } from './bootstrap.js';
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+/**
+ * Stops accepting connections on SIGTERM or SIGINT, lets requests in flight
+ * finish, closes the database and exits 0; exits 1 if that takes longer than
+ * the shutdown timeout.
+ */
+function exitGracefully(app: INestApplication, config: AppConfig, logger: Logger): void {
+  let stopping = false;
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    logger.log(`received ${signal}; finishing requests in flight`);
+    setTimeout(() => {
+      logger.error(`shutdown took longer than ${config.http.shutdownTimeoutMs} ms; exiting`);
+      process.exit(1);
+    }, config.http.shutdownTimeoutMs).unref();
+
+    app.close().then(
+      () => {
+        logger.log('shutdown complete');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      fail(error.message);
+    }
+    throw error;
+  }
+
+  let app: INestApplication;
+  try {
+    app = await createApp(config);
+  } catch (error) {
+    fail(`CodexFlow could not start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const logger = app.get(Logger);
+  exitGracefully(app, config, logger);
+  await app.listen(config.http.port, config.http.host);
+
+  const address = (app.getHttpServer() as Server).address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
+  const host = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
+  logger.log(`CodexFlow API listening on http://${host}:${port} (docs at /docs)`);
+}
+
+await main();

@@ -1,0 +1,31 @@
+/** Unit tests live beside the code; e2e suites in test/ drive the real app over HTTP. */
+const moduleNameMapper = {
+  '^@codexflow/api$': '<rootDir>/apps/api/src/index.ts',
+  '^@codexflow/(core|monitoring|testing)$': '<rootDir>/libs/$1/src/index.ts',
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
+
+const shared = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }] },
+};
+
+export default {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      roots: ['<rootDir>/apps', '<rootDir>/libs'],
+      testMatch: ['**/*.spec.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      testTimeout: 60_000,
+    },
+  ],
+};

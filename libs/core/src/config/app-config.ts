@@ -1,0 +1,212 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+
+import { plainToInstance } from 'class-transformer';
+import { type ValidationError, validateSync } from 'class-validator';
+
+import { EnvironmentVariables, SECRET_VARIABLES } from './environment-variables.js';
+
+export type NodeEnvironment = 'development' | 'test' | 'production';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Validated configuration of one service process, built once at start. */
+export interface AppConfig {
+  nodeEnv: NodeEnvironment;
+  isProduction: boolean;
+  http: {
+    host: string;
+    port: number;
+    jsonBodyLimitBytes: number;
+    corsOrigins: string[];
+    trustProxy: boolean | number | string[];
+    shutdownTimeoutMs: number;
+  };
+  metricsPort: number;
+  dataDir: string;
+  mongodbUri?: string;
+  redisUrl?: string;
+  appBaseUrl: string;
+  jwt: {
+    privateKeys?: string;
+    issuer: string;
+    audience: string;
+    accessTokenTtlSeconds: number;
+  };
+  encryptionKeys?: string;
+  mail: { smtpUrl?: string; from: string };
+  smsWebhookUrl?: string;
+  alertWebhookUrl?: string;
+  bootstrapAdmin?: { email: string; password: string };
+  logLevel: LogLevel;
+  docsEnabled: boolean;
+  securityContact: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((problem) => `  - ${problem}`).join('\n'),
+    );
+    this.name = 'ConfigValidationError';
+  }
+}
+
+const MAX_ACCESS_TOKEN_TTL_SECONDS = 3600;
+
+/**
+ * Builds the configuration from environment variables. Every problem found is
+ * collected, so one failed start lists all of them in a ConfigValidationError.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const raw = resolveFileVariables(env, problems);
+  const variables = plainToInstance(EnvironmentVariables, raw, { excludeExtraneousValues: true });
+  problems.push(...validateSync(variables).flatMap(describeValidationError));
+
+  const nodeEnv = variables.NODE_ENV ?? 'development';
+  const isProduction = nodeEnv === 'production';
+  if (isProduction && !variables.MONGODB_URI) {
+    problems.push(
+      'MONGODB_URI is required when NODE_ENV=production; the embedded database is for development and tests only',
+    );
+  }
+
+  const accessTokenTtlSeconds = parseDurationSeconds(variables.ACCESS_TOKEN_TTL ?? '15m');
+  if (accessTokenTtlSeconds === undefined) {
+    problems.push('ACCESS_TOKEN_TTL must be a duration such as 900, 900s, 15m or 1h');
+  } else if (accessTokenTtlSeconds < 1 || accessTokenTtlSeconds > MAX_ACCESS_TOKEN_TTL_SECONDS) {
+    problems.push('ACCESS_TOKEN_TTL must be between 1 second and 1 hour');
+  }
+
+  const trustProxy = parseTrustProxy(variables.TRUST_PROXY);
+  if (trustProxy === undefined) {
+    problems.push(
+      'TRUST_PROXY must be a hop count, "loopback", "linklocal", "uniquelocal", or a comma-separated list of IP addresses or CIDR ranges',
+    );
+  }
+
+  if (variables.BOOTSTRAP_ADMIN_EMAIL && !variables.BOOTSTRAP_ADMIN_PASSWORD) {
+    problems.push('BOOTSTRAP_ADMIN_PASSWORD is required when BOOTSTRAP_ADMIN_EMAIL is set');
+  }
+  if (variables.BOOTSTRAP_ADMIN_PASSWORD && !variables.BOOTSTRAP_ADMIN_EMAIL) {
+    problems.push('BOOTSTRAP_ADMIN_EMAIL is required when BOOTSTRAP_ADMIN_PASSWORD is set');
+  }
+
+  if (problems.length > 0) {
+    throw new ConfigValidationError(problems);
+  }
+
+  const appBaseUrl = (variables.APP_BASE_URL ?? 'http://localhost:3000').replace(/\/+$/, '');
+  const dataDir = variables.DATA_DIR ?? '.data';
+
+  return {
+    nodeEnv,
+    isProduction,
+    http: {
+      host: variables.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
+      port: variables.PORT ?? 3000,
+      jsonBodyLimitBytes: variables.JSON_BODY_LIMIT ?? 1024 * 1024,
+      corsOrigins: splitList(variables.CORS_ORIGINS),
+      trustProxy: trustProxy ?? false,
+      shutdownTimeoutMs: (variables.SHUTDOWN_TIMEOUT_SECONDS ?? 10) * 1000,
+    },
+    metricsPort: variables.METRICS_PORT ?? 9464,
+    dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
+    mongodbUri: variables.MONGODB_URI,
+    redisUrl: variables.REDIS_URL,
+    appBaseUrl,
+    jwt: {
+      privateKeys: variables.JWT_PRIVATE_KEYS,
+      issuer: variables.JWT_ISSUER ?? appBaseUrl,
+      audience: variables.JWT_AUDIENCE ?? 'codexflow-api',
+      accessTokenTtlSeconds: accessTokenTtlSeconds ?? 900,
+    },
+    encryptionKeys: variables.ENCRYPTION_KEYS,
+    mail: {
+      smtpUrl: variables.SMTP_URL,
+      from: variables.MAIL_FROM ?? `CodexFlow <no-reply@${new URL(appBaseUrl).hostname}>`,
+    },
+    smsWebhookUrl: variables.SMS_WEBHOOK_URL,
+    alertWebhookUrl: variables.ALERT_WEBHOOK_URL,
+    bootstrapAdmin:
+      variables.BOOTSTRAP_ADMIN_EMAIL && variables.BOOTSTRAP_ADMIN_PASSWORD
+        ? { email: variables.BOOTSTRAP_ADMIN_EMAIL, password: variables.BOOTSTRAP_ADMIN_PASSWORD }
+        : undefined,
+    logLevel: variables.LOG_LEVEL ?? 'info',
+    docsEnabled: variables.DOCS_ENABLED ?? !isProduction,
+    securityContact:
+      variables.SECURITY_CONTACT ?? `mailto:security@${new URL(appBaseUrl).hostname}`,
+  };
+}
+
+/**
+ * Replaces each `NAME_FILE` variable by the trimmed content of the file it
+ * names, so Kubernetes secrets mounted as files can supply any setting.
+ */
+function resolveFileVariables(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string> {
+  const resolved: Record<string, string> = {};
+
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '' && !name.endsWith('_FILE')) {
+      resolved[name] = value;
+    }
+  }
+
+  for (const name of SECRET_VARIABLES) {
+    const path = env[`${name}_FILE`];
+    if (!path) {
+      continue;
+    }
+    if (resolved[name] !== undefined) {
+      problems.push(`${name} and ${name}_FILE are both set; set only one of them`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+      problems.push(`${name}_FILE names a file that cannot be read (${path}: ${code})`);
+    }
+  }
+
+  return resolved;
+}
+
+function describeValidationError(error: ValidationError): string[] {
+  return Object.values(error.constraints ?? {});
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** Parses `900`, `900s`, `15m` or `1h` into seconds; undefined when malformed. */
+export function parseDurationSeconds(value: string): number | undefined {
+  const match = /^(\d{1,7})([smh]?)$/.exec(value.trim());
+  if (!match) {
+    return undefined;
+  }
+  const amount = Number(match[1]);
+  const unit = match[2] === 'h' ? 3600 : match[2] === 'm' ? 60 : 1;
+  return amount * unit;
+}
+
+const TRUST_PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const IP_OR_CIDR = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)(\/\d{1,3})?$/;
+
+/** Parses TRUST_PROXY into the value Express's `trust proxy` setting expects. */
+function parseTrustProxy(value: string | undefined): boolean | number | string[] | undefined {
+  if (value === undefined || value === 'false') {
+    return false;
+  }
+  if (/^\d{1,2}$/.test(value)) {
+    return Number(value);
+  }
+  const entries = splitList(value);
+  const valid = entries.every((entry) => TRUST_PROXY_KEYWORDS.has(entry) || IP_OR_CIDR.test(entry));
+  return valid && entries.length > 0 ? entries : undefined;
+}

@@ -1,0 +1,197 @@
+import 'reflect-metadata';
+
+import { Expose, Transform, Type } from 'class-transformer';
+import {
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+
+import type { LogLevel, NodeEnvironment } from './app-config.js';
+
+/** Variables that may come from a file named by `NAME_FILE`. */
+export const SECRET_VARIABLES = [
+  'MONGODB_URI',
+  'REDIS_URL',
+  'JWT_PRIVATE_KEYS',
+  'ENCRYPTION_KEYS',
+  'SMTP_URL',
+  'SMS_WEBHOOK_URL',
+  'ALERT_WEBHOOK_URL',
+  'BOOTSTRAP_ADMIN_EMAIL',
+  'BOOTSTRAP_ADMIN_PASSWORD',
+] as const;
+
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+const SERVICE_URL = { require_tld: false, require_protocol: true };
+
+/** The environment as read at start; each property is validated before use. */
+export class EnvironmentVariables {
+  @Expose()
+  @IsOptional()
+  @IsIn(['development', 'test', 'production'], {
+    message: 'NODE_ENV must be one of development, test, production',
+  })
+  NODE_ENV?: NodeEnvironment;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  HOST?: string;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'PORT must be an integer' })
+  @Min(0, { message: 'PORT must be between 0 and 65535' })
+  @Max(65535, { message: 'PORT must be between 0 and 65535' })
+  PORT?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'METRICS_PORT must be an integer' })
+  @Min(0, { message: 'METRICS_PORT must be between 0 and 65535' })
+  @Max(65535, { message: 'METRICS_PORT must be between 0 and 65535' })
+  METRICS_PORT?: number;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  DATA_DIR?: string;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^mongodb(\+srv)?:\/\/\S+$/, {
+    message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// connection string',
+  })
+  MONGODB_URI?: string;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsUrl(
+    { ...SERVICE_URL, protocols: ['http', 'https'] },
+    { message: 'APP_BASE_URL must be an http or https URL' },
+  )
+  APP_BASE_URL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  JWT_PRIVATE_KEYS?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  JWT_ISSUER?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  JWT_AUDIENCE?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  ACCESS_TOKEN_TTL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  ENCRYPTION_KEYS?: string;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  MAIL_FROM?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsUrl(
+    { ...SERVICE_URL, protocols: ['http', 'https'] },
+    { message: 'SMS_WEBHOOK_URL must be an http or https URL' },
+  )
+  SMS_WEBHOOK_URL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsUrl(
+    { ...SERVICE_URL, protocols: ['http', 'https'] },
+    { message: 'ALERT_WEBHOOK_URL must be an http or https URL' },
+  )
+  ALERT_WEBHOOK_URL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsEmail({}, { message: 'BOOTSTRAP_ADMIN_EMAIL must be an e-mail address' })
+  BOOTSTRAP_ADMIN_EMAIL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  BOOTSTRAP_ADMIN_PASSWORD?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+  })
+  LOG_LEVEL?: LogLevel;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'JSON_BODY_LIMIT must be an integer number of bytes' })
+  @Min(1024, { message: 'JSON_BODY_LIMIT must be between 1024 and 104857600 bytes' })
+  @Max(100 * 1024 * 1024, { message: 'JSON_BODY_LIMIT must be between 1024 and 104857600 bytes' })
+  JSON_BODY_LIMIT?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'SHUTDOWN_TIMEOUT_SECONDS must be an integer' })
+  @Min(1, { message: 'SHUTDOWN_TIMEOUT_SECONDS must be between 1 and 300' })
+  @Max(300, { message: 'SHUTDOWN_TIMEOUT_SECONDS must be between 1 and 300' })
+  SHUTDOWN_TIMEOUT_SECONDS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsIn([true, false], { message: 'DOCS_ENABLED must be true or false' })
+  DOCS_ENABLED?: boolean;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^(mailto:|https:\/\/)\S+$/, {
+    message: 'SECURITY_CONTACT must be a mailto: or https:// URI',
+  })
+  SECURITY_CONTACT?: string;
+}

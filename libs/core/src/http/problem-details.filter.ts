@@ -1,0 +1,146 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+import {
+  type FieldError,
+  PROBLEM_CONTENT_TYPE,
+  ProblemException,
+  type ProblemDetails,
+  statusTitle,
+} from './problem-details.js';
+import type { RequestWithId } from './request-id.js';
+
+interface Rendered {
+  status: number;
+  detail: string;
+  type: string;
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+}
+
+/** Errors that Express's body parser raises, keyed by their `type`. */
+const BODY_PARSER_ERRORS: Record<string, (error: BodyParserError) => Rendered> = {
+  'entity.parse.failed': () => badRequest('The request body is not valid JSON'),
+  'entity.too.large': (error) => ({
+    status: HttpStatus.PAYLOAD_TOO_LARGE,
+    detail: `The request body exceeds the limit of ${error.limit ?? 'the allowed'} bytes`,
+    type: 'about:blank',
+  }),
+  'entity.verify.failed': () => badRequest('The request body could not be verified'),
+  'encoding.unsupported': () => unsupported('The request body encoding is not supported'),
+  'charset.unsupported': () => unsupported('The request body must be encoded as UTF-8'),
+  'request.aborted': () => badRequest('The request was aborted before its body was complete'),
+  'request.size.invalid': () => badRequest('The request body length does not match Content-Length'),
+  'stream.encoding.set': () => badRequest('The request body could not be read'),
+};
+
+interface BodyParserError extends Error {
+  type: string;
+  status?: number;
+  limit?: number;
+}
+
+function badRequest(detail: string): Rendered {
+  return { status: HttpStatus.BAD_REQUEST, detail, type: 'about:blank' };
+}
+
+function unsupported(detail: string): Rendered {
+  return { status: HttpStatus.UNSUPPORTED_MEDIA_TYPE, detail, type: 'about:blank' };
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<BodyParserError>).type === 'string' &&
+    BODY_PARSER_ERRORS[(error as BodyParserError).type] !== undefined
+  );
+}
+
+function describeHttpException(exception: HttpException): Rendered {
+  const status = exception.getStatus();
+
+  if (exception instanceof ProblemException) {
+    return {
+      status,
+      detail: exception.detail,
+      type: exception.problemType,
+      errors: exception.errors,
+      headers: exception.headers,
+    };
+  }
+
+  const body = exception.getResponse();
+  let detail = statusTitle(status);
+  if (typeof body === 'string') {
+    detail = body;
+  } else if (typeof body === 'object' && body !== null && 'message' in body) {
+    const message = (body).message;
+    detail = Array.isArray(message) ? message.join('; ') : String(message);
+  }
+  return { status, detail, type: 'about:blank' };
+}
+
+/**
+ * Renders every error as application/problem+json. Unexpected errors become
+ * a 500 whose body names only the request id, while the log keeps the whole
+ * error under that id.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const request = context.getRequest<Request & Partial<RequestWithId>>();
+    const response = context.getResponse<Response>();
+    const rendered = this.render(exception, request.id);
+
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+
+    const problem: ProblemDetails = {
+      type: rendered.type,
+      title: statusTitle(rendered.status),
+      status: rendered.status,
+      detail: rendered.detail,
+      instance: request.originalUrl.split('?')[0] ?? '/',
+      requestId: request.id ?? '',
+      ...(rendered.errors ? { errors: rendered.errors } : {}),
+    };
+
+    for (const [name, value] of Object.entries(rendered.headers ?? {})) {
+      response.setHeader(name, value);
+    }
+    response.status(rendered.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  }
+
+  private render(exception: unknown, requestId: string | undefined): Rendered {
+    // Nest wraps body-parser errors in an HttpException whose cause is the original error.
+    const parserError = exception instanceof HttpException ? exception.cause : exception;
+    if (isBodyParserError(parserError)) {
+      return BODY_PARSER_ERRORS[parserError.type]!(parserError);
+    }
+    if (exception instanceof HttpException) {
+      const rendered = describeHttpException(exception);
+      if (rendered.status >= 500) {
+        this.logger.error({ err: exception, requestId }, 'request failed with a server error');
+      }
+      return rendered;
+    }
+    this.logger.error({ err: exception, requestId }, 'unexpected error while handling a request');
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      detail: 'An unexpected error occurred. Quote the requestId when you report it.',
+      type: 'about:blank',
+    };
+  }
+}

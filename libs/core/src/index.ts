@@ -1,0 +1,15 @@
+export { type AppConfig, ConfigValidationError, loadConfig } from './config/app-config.js';
+export { APP_CONFIG } from './config/config.module.js';
+export { CoreModule } from './core.module.js';
+export { DatabaseServer } from './database/database.module.js';
+export { EmbeddedDatabase, prepareEmbeddedDatabase } from './database/embedded-database.js';
+export { EmbeddedDatabaseUnavailableError } from './database/ferretdb-binary.js';
+export { configureHttpPipeline, DOCS_CONTENT_SECURITY_POLICY } from './http/http-pipeline.js';
+export {
+  type FieldError,
+  type ProblemDetails,
+  ProblemException,
+  ValidationFailedException,
+} from './http/problem-details.js';
+export { REQUEST_ID_HEADER, type RequestWithId } from './http/request-id.js';
+export { maskEmail, maskLogValue, maskText } from './logging/mask.js';

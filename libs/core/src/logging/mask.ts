@@ -1,0 +1,182 @@
+/**
+ * The one masking list for log output. Every log line passes through
+ * maskLogValue, at any depth, so secrets and personal data never reach a log
+ * sink whatever object a caller logs.
+ */
+
+const REDACTED = '[REDACTED]';
+const MAX_DEPTH = 10;
+const PREFIX_LENGTH = 4;
+
+/** Keys whose values are removed entirely. */
+const REMOVED_KEYS = [
+  'password',
+  'passwd',
+  'newpassword',
+  'currentpassword',
+  'passcode',
+  'otp',
+  'mfacode',
+  'code',
+  'recoverycode',
+  'recoverycodes',
+  'privatekey',
+  'privatekeys',
+  'encryptionkeys',
+  'secret',
+  'clientsecret',
+  'totpsecret',
+];
+
+/** Key fragments whose values are cut to a short prefix, enough to correlate. */
+const CUT_KEY_FRAGMENTS = [
+  'token',
+  'authorization',
+  'cookie',
+  'apikey',
+  'secret',
+  'credential',
+  'session',
+  'csrf',
+  'signature',
+  'jwt',
+  'bearer',
+];
+
+const EMAIL = /([A-Za-z0-9._%+-]{1,64})@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})/g;
+const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^:/@\s]+):([^@\s]+)@/gi;
+const SECRET_QUERY_PARAMETER =
+  /([?&](?:token|code|password|secret|api[_-]?key|access_token|refresh_token|signature)=)[^&#\s]*/gi;
+
+function normaliseKey(key: string): string {
+  return key.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+function isRemovedKey(normalised: string): boolean {
+  return REMOVED_KEYS.includes(normalised) || normalised.includes('password');
+}
+
+function isCutKey(normalised: string): boolean {
+  return CUT_KEY_FRAGMENTS.some((fragment) => normalised.includes(fragment));
+}
+
+/** Keeps the first three characters of the local part and the whole domain. */
+export function maskEmail(email: string): string {
+  return email.replace(EMAIL, (_match, local: string, domain: string) => {
+    return `${local.slice(0, 3)}***@${domain}`;
+  });
+}
+
+/** Cuts a secret to a short prefix followed by a marker. */
+export function cutSecret(value: string): string {
+  if (value.length <= PREFIX_LENGTH * 3) {
+    return REDACTED;
+  }
+  return `${value.slice(0, PREFIX_LENGTH)}…${REDACTED}`;
+}
+
+/** Masks secrets and e-mail addresses found inside free text. */
+export function maskText(text: string): string {
+  return maskEmail(
+    text
+      .replace(
+        URL_CREDENTIALS,
+        (_match, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`,
+      )
+      .replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED}`)
+      .replace(JWT, (token) => cutSecret(token))
+      .replace(SECRET_QUERY_PARAMETER, (_match, name: string) => `${name}${REDACTED}`),
+  );
+}
+
+function maskByKey(key: string, value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  const normalised = normaliseKey(key);
+
+  if (isRemovedKey(normalised)) {
+    return value === undefined || value === null ? value : REDACTED;
+  }
+  if (isCutKey(normalised)) {
+    if (typeof value === 'string') {
+      return cutSecret(value);
+    }
+    if (Array.isArray(value)) {
+      return value.map((item) => (typeof item === 'string' ? cutSecret(item) : REDACTED));
+    }
+    if (value !== null && typeof value === 'object') {
+      return maskValue(value, depth, seen, true);
+    }
+    return value === undefined || value === null ? value : REDACTED;
+  }
+  return maskValue(value, depth, seen, false);
+}
+
+function describeError(error: Error): Record<string, unknown> {
+  const described: Record<string, unknown> = {
+    type: error.name,
+    message: error.message,
+    stack: error.stack,
+  };
+  for (const [key, value] of Object.entries(error)) {
+    described[key] = value;
+  }
+  if (error.cause !== undefined) {
+    described.cause = error.cause;
+  }
+  return described;
+}
+
+function maskValue(value: unknown, depth: number, seen: WeakSet<object>, cutAll: boolean): unknown {
+  if (typeof value === 'string') {
+    return cutAll ? cutSecret(value) : maskText(value);
+  }
+  if (value === null || typeof value !== 'object') {
+    return value;
+  }
+  if (value instanceof Date) {
+    return value.toISOString();
+  }
+  if (Buffer.isBuffer(value)) {
+    return `[${value.length} bytes]`;
+  }
+  if (!(value instanceof Error) && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return maskValue((value as { toJSON: () => unknown }).toJSON(), depth + 1, seen, cutAll);
+  }
+  if (seen.has(value)) {
+    return '[Circular]';
+  }
+  if (depth >= MAX_DEPTH) {
+    return '[Truncated]';
+  }
+  seen.add(value);
+
+  if (Array.isArray(value)) {
+    return value.map((item) => maskValue(item, depth + 1, seen, cutAll));
+  }
+
+  const source = value instanceof Error ? describeError(value) : toPlainObject(value);
+  const masked: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(source)) {
+    masked[key] = cutAll
+      ? maskValue(entry, depth + 1, seen, true)
+      : maskByKey(key, entry, depth + 1, seen);
+  }
+  return masked;
+}
+
+function toPlainObject(value: object): Record<string, unknown> {
+  if (value instanceof Map) {
+    return Object.fromEntries(value) as Record<string, unknown>;
+  }
+  return { ...(value as Record<string, unknown>) };
+}
+
+/**
+ * Returns a copy of `value` in which secrets are removed or cut to a short
+ * prefix and e-mail addresses keep only their first three characters and
+ * domain. Handles nested objects, arrays, errors and cycles.
+ */
+export function maskLogValue<T>(value: T): T {
+  return maskValue(value, 0, new WeakSet(), false) as T;
+}

@@ -1,0 +1,50 @@
+import { Controller, Get, HttpStatus, Logger, VERSION_NEUTRAL } from '@nestjs/common';
+import { HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import { ProblemException } from '@codexflow/core';
+
+const DATABASE_PING_TIMEOUT_MS = 1_500;
+
+/** Kubernetes probes. Bodies name checks and states only, never hosts or versions. */
+@ApiTags('operations')
+@Controller({ path: 'health', version: VERSION_NEUTRAL })
+export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly mongoose: MongooseHealthIndicator,
+  ) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is running' })
+  @ApiOkResponse({ description: 'The process is running' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database answers' })
+  @ApiOkResponse({ description: 'Every dependency answers' })
+  @ApiServiceUnavailableResponse({ description: 'A dependency does not answer' })
+  async ready(): Promise<{ status: 'ok'; checks: Record<string, 'up'> }> {
+    try {
+      await this.health.check([
+        () => this.mongoose.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS }),
+      ]);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'readiness check failed: the database does not answer');
+      throw new ProblemException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'The service is not ready: the database does not answer',
+      );
+    }
+    return { status: 'ok', checks: { database: 'up' } };
+  }
+}

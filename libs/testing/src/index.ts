@@ -1,0 +1,8 @@
+export {
+  builtEntryPoint,
+  runBuiltEntryPoint,
+  type ServiceProcess,
+  startServiceProcess,
+} from './service-process.js';
+export { createTempDir, type TempDir } from './temp-dir.js';
+export { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';

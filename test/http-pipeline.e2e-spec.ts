@@ -1,0 +1,328 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { IsIn, IsInt, IsOptional, IsString, Min, MinLength } from 'class-validator';
+import type { Response } from 'supertest';
+
+import { createTestApp, type TestApp } from '@codexflow/testing';
+
+class ProbeDto {
+  @IsString()
+  @MinLength(3)
+  title!: string;
+
+  @IsInt()
+  @Min(1)
+  count!: number;
+
+  @IsOptional()
+  @IsIn(['low', 'high'])
+  priority?: string;
+}
+
+/** Routes that exist only in this suite, to drive validation and unexpected failures. */
+@Controller('probe')
+class ProbeController {
+  @Post('echo')
+  echo(@Body() body: ProbeDto): ProbeDto {
+    return body;
+  }
+
+  @Get('crash')
+  crash(): never {
+    throw new Error(
+      'driver failure at mongodb://admin:s3cr3t-pw@10.0.0.5:27017 while reading jane.doe@example.com',
+    );
+  }
+}
+
+@Module({ controllers: [ProbeController] })
+class ProbeModule {}
+
+const ALLOWED_ORIGIN = 'https://app.example.com';
+
+const SECURITY_HEADERS: Record<string, string | RegExp> = {
+  'strict-transport-security': 'max-age=31536000; includeSubDomains; preload',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'content-security-policy': /default-src 'none'/,
+};
+
+function expectSecurityHeaders(response: Response): void {
+  for (const [name, expected] of Object.entries(SECURITY_HEADERS)) {
+    if (typeof expected === 'string') {
+      expect(response.headers[name]).toBe(expected);
+    } else {
+      expect(response.headers[name]).toMatch(expected);
+    }
+  }
+  expect(response.headers['x-powered-by']).toBeUndefined();
+}
+
+function expectProblem(response: Response, status: number): void {
+  expect(response.status).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(response.body.status).toBe(status);
+  expect(typeof response.body.title).toBe('string');
+  expect(typeof response.body.detail).toBe('string');
+  expect(response.body.type).toBe('about:blank');
+  expect(response.body.requestId).toBe(response.headers['x-request-id']);
+}
+
+describe('HTTP pipeline', () => {
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    testApp = await createTestApp({
+      env: { CORS_ORIGINS: `${ALLOWED_ORIGIN},https://admin.example.com` },
+      imports: [ProbeModule],
+    });
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+  });
+
+  describe('operations routes', () => {
+    it('reports liveness', async () => {
+      const response = await testApp.http.get('/health/live');
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ status: 'ok' });
+      expectSecurityHeaders(response);
+    });
+
+    it('reports readiness with the database up', async () => {
+      const response = await testApp.http.get('/health/ready');
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ status: 'ok', checks: { database: 'up' } });
+      expectSecurityHeaders(response);
+    });
+
+    it('serves security.txt with a contact and a future expiry', async () => {
+      const response = await testApp.http.get('/.well-known/security.txt');
+
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(response.text).toMatch(/^Contact: mailto:security@localhost$/m);
+      const expires = /^Expires: (.+)$/m.exec(response.text)?.[1];
+      expect(expires).toBeDefined();
+      const expiresAt = Date.parse(expires ?? '');
+      expect(expiresAt).toBeGreaterThan(Date.now());
+      expect(expiresAt).toBeLessThan(Date.now() + 365 * 24 * 3600 * 1000);
+    });
+
+    it('serves the OpenAPI document', async () => {
+      const response = await testApp.http.get('/docs/openapi.json');
+
+      expect(response.status).toBe(200);
+      expect(response.body.openapi).toMatch(/^3\./);
+      expect(Object.keys(response.body.paths)).toEqual(
+        expect.arrayContaining(['/health/live', '/health/ready', '/.well-known/security.txt']),
+      );
+    });
+
+    it('serves the documentation page under its own content security policy', async () => {
+      const response = await testApp.http.get('/docs/');
+
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toMatch(/^text\/html/);
+      expect(response.headers['content-security-policy']).toMatch(/script-src 'self'/);
+      expect(response.headers['x-frame-options']).toBe('DENY');
+    });
+  });
+
+  describe('request id', () => {
+    it('echoes a well-formed X-Request-ID', async () => {
+      const response = await testApp.http.get('/health/live').set('X-Request-ID', 'abc.DEF_123-x');
+
+      expect(response.headers['x-request-id']).toBe('abc.DEF_123-x');
+    });
+
+    it.each([
+      ['characters outside the allowed set', 'bad id!'],
+      ['more than 128 characters', 'a'.repeat(129)],
+      ['an injected header', 'abc\tinjected'],
+    ])('replaces an id with %s', async (_case, offered) => {
+      const response = await testApp.http.get('/health/live').set('X-Request-ID', offered);
+
+      expect(response.headers['x-request-id']).not.toBe(offered);
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('assigns an id when none is sent', async () => {
+      const response = await testApp.http.get('/health/live');
+
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('accepts an id of exactly 128 characters', async () => {
+      const offered = 'b'.repeat(128);
+      const response = await testApp.http.get('/health/live').set('X-Request-ID', offered);
+
+      expect(response.headers['x-request-id']).toBe(offered);
+    });
+  });
+
+  describe('problem+json errors', () => {
+    it('answers malformed JSON with 400', async () => {
+      const response = await testApp.http
+        .post('/v1/probe/echo')
+        .set('Content-Type', 'application/json')
+        .send('{"title": "abc",');
+
+      expectProblem(response, 400);
+      expect(response.body.detail).toBe('The request body is not valid JSON');
+      expect(response.body.instance).toBe('/v1/probe/echo');
+      expectSecurityHeaders(response);
+    });
+
+    it('answers an unknown route with 404', async () => {
+      const response = await testApp.http.get('/v1/does-not-exist?secret=1');
+
+      expectProblem(response, 404);
+      expect(response.body.instance).toBe('/v1/does-not-exist');
+      expectSecurityHeaders(response);
+    });
+
+    it('answers a body over 1 MiB with 413', async () => {
+      const response = await testApp.http
+        .post('/v1/probe/echo')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ title: 'x'.repeat(1024 * 1024), count: 1 }));
+
+      expectProblem(response, 413);
+      expect(response.body.detail).toBe('The request body exceeds the limit of 1048576 bytes');
+    });
+
+    it('accepts a body just under the limit', async () => {
+      const title = 'y'.repeat(1024 * 1024 - 40);
+      const response = await testApp.http
+        .post('/v1/probe/echo')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ title, count: 1 }));
+
+      expect(response.status).toBe(201);
+      expect(response.body.title).toHaveLength(title.length);
+    });
+
+    it.each([
+      ['text/plain', 'title=abc'],
+      ['application/x-www-form-urlencoded', 'title=abc&count=1'],
+      ['application/xml', '<probe/>'],
+    ])('answers a %s body with 415', async (contentType, body) => {
+      const response = await testApp.http
+        .post('/v1/probe/echo')
+        .set('Content-Type', contentType)
+        .send(body);
+
+      expectProblem(response, 415);
+    });
+
+    it('answers JSON in a charset other than UTF-8 with 415', async () => {
+      const response = await testApp.http
+        .post('/v1/probe/echo')
+        .set('Content-Type', 'application/json; charset=latin1')
+        .send('{"title":"abc","count":1}');
+
+      expectProblem(response, 415);
+    });
+
+    it('answers an unexpected exception with 500 and no internals', async () => {
+      const response = await testApp.http.get('/v1/probe/crash');
+
+      expectProblem(response, 500);
+      const body = JSON.stringify(response.body);
+      for (const leaked of [
+        'mongodb://',
+        's3cr3t-pw',
+        '10.0.0.5',
+        'jane.doe',
+        'driver',
+        'Error:',
+        '    at ',
+      ]) {
+        expect(body).not.toContain(leaked);
+      }
+      expect(Object.keys(response.body).sort()).toEqual(
+        ['detail', 'instance', 'requestId', 'status', 'title', 'type'].sort(),
+      );
+    });
+  });
+
+  describe('validation', () => {
+    it('reports every invalid field at once', async () => {
+      const response = await testApp.http
+        .post('/v1/probe/echo')
+        .send({ title: 'ab', count: 0, priority: 'urgent' });
+
+      expectProblem(response, 400);
+      const fields = (response.body.errors as Array<{ field: string }>).map((error) => error.field);
+      expect(fields).toEqual(expect.arrayContaining(['title', 'count', 'priority']));
+    });
+
+    it('reports missing required fields', async () => {
+      const response = await testApp.http.post('/v1/probe/echo').send({});
+
+      expectProblem(response, 400);
+      const fields = (response.body.errors as Array<{ field: string }>).map((error) => error.field);
+      expect(new Set(fields)).toEqual(new Set(['title', 'count']));
+    });
+
+    it('rejects and names unknown properties', async () => {
+      const response = await testApp.http
+        .post('/v1/probe/echo')
+        .send({ title: 'abc', count: 1, role: 'admin', $where: '1' });
+
+      expectProblem(response, 400);
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([
+          { field: 'role', message: 'role is not an allowed property' },
+          { field: '$where', message: '$where is not an allowed property' },
+        ]),
+      );
+    });
+
+    it('passes a valid body through', async () => {
+      const response = await testApp.http
+        .post('/v1/probe/echo')
+        .send({ title: 'abc', count: 2, priority: 'low' });
+
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({ title: 'abc', count: 2, priority: 'low' });
+    });
+  });
+
+  describe('CORS', () => {
+    it('allows a configured origin with credentials', async () => {
+      const response = await testApp.http.get('/health/live').set('Origin', ALLOWED_ORIGIN);
+
+      expect(response.headers['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
+      expect(response.headers['access-control-allow-credentials']).toBe('true');
+      expect(response.headers['access-control-expose-headers']).toMatch(/X-Request-ID/);
+    });
+
+    it('answers a preflight from a configured origin', async () => {
+      const response = await testApp.http
+        .options('/v1/probe/echo')
+        .set('Origin', ALLOWED_ORIGIN)
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'content-type,x-csrf-token');
+
+      expect(response.status).toBe(204);
+      expect(response.headers['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
+      expect(response.headers['access-control-allow-methods']).toMatch(/POST/);
+    });
+
+    it.each(['https://evil.example.com', 'https://app.example.com.evil.io', 'null'])(
+      'refuses origin %s',
+      async (origin) => {
+        const response = await testApp.http.get('/health/live').set('Origin', origin);
+
+        expect(response.headers['access-control-allow-origin']).toBeUndefined();
+        expect(response.headers['access-control-allow-credentials']).toBeUndefined();
+      },
+    );
+  });
+});
