@@ -13,6 +13,8 @@ const shared = {
 };
 
 export default {
+  // Hooks that start the app and its embedded database need more than the default 5 s.
+  testTimeout: 60_000,
   projects: [
     {
       ...shared,
@@ -25,7 +27,6 @@ export default {
       displayName: 'e2e',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
-      testTimeout: 60_000,
     },
   ],
 };

@@ -95,8 +95,8 @@ describe(loadConfig.name, () => {
 
     expect(problems).toEqual(
       expect.arrayContaining([
-        'PORT must be an integer',
-        'METRICS_PORT must be between 0 and 65535',
+        'PORT must be an integer between 0 and 65535',
+        'METRICS_PORT must be an integer between 0 and 65535',
         'NODE_ENV must be one of development, test, production',
         'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
         'MONGODB_URI must be a mongodb:// or mongodb+srv:// connection string',

@@ -94,7 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
   }
 
   if (problems.length > 0) {
-    throw new ConfigValidationError(problems);
+    throw new ConfigValidationError([...new Set(problems)]);
   }
 
   const appBaseUrl = (variables.APP_BASE_URL ?? 'http://localhost:3000').replace(/\/+$/, '');

@@ -31,6 +31,10 @@ export const SECRET_VARIABLES = [
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
 
+const PORT_MESSAGE = (name: string) => `${name} must be an integer between 0 and 65535`;
+const BODY_LIMIT_MESSAGE = 'JSON_BODY_LIMIT must be an integer between 1024 and 104857600 (bytes)';
+const SHUTDOWN_TIMEOUT_MESSAGE = 'SHUTDOWN_TIMEOUT_SECONDS must be an integer between 1 and 300';
+
 const SERVICE_URL = { require_tld: false, require_protocol: true };
 
 /** The environment as read at start; each property is validated before use. */
@@ -50,17 +54,17 @@ export class EnvironmentVariables {
   @Expose()
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'PORT must be an integer' })
-  @Min(0, { message: 'PORT must be between 0 and 65535' })
-  @Max(65535, { message: 'PORT must be between 0 and 65535' })
+  @IsInt({ message: PORT_MESSAGE('PORT') })
+  @Min(0, { message: PORT_MESSAGE('PORT') })
+  @Max(65535, { message: PORT_MESSAGE('PORT') })
   PORT?: number;
 
   @Expose()
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'METRICS_PORT must be an integer' })
-  @Min(0, { message: 'METRICS_PORT must be between 0 and 65535' })
-  @Max(65535, { message: 'METRICS_PORT must be between 0 and 65535' })
+  @IsInt({ message: PORT_MESSAGE('METRICS_PORT') })
+  @Min(0, { message: PORT_MESSAGE('METRICS_PORT') })
+  @Max(65535, { message: PORT_MESSAGE('METRICS_PORT') })
   METRICS_PORT?: number;
 
   @Expose()
@@ -169,17 +173,17 @@ export class EnvironmentVariables {
   @Expose()
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'JSON_BODY_LIMIT must be an integer number of bytes' })
-  @Min(1024, { message: 'JSON_BODY_LIMIT must be between 1024 and 104857600 bytes' })
-  @Max(100 * 1024 * 1024, { message: 'JSON_BODY_LIMIT must be between 1024 and 104857600 bytes' })
+  @IsInt({ message: BODY_LIMIT_MESSAGE })
+  @Min(1024, { message: BODY_LIMIT_MESSAGE })
+  @Max(100 * 1024 * 1024, { message: BODY_LIMIT_MESSAGE })
   JSON_BODY_LIMIT?: number;
 
   @Expose()
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'SHUTDOWN_TIMEOUT_SECONDS must be an integer' })
-  @Min(1, { message: 'SHUTDOWN_TIMEOUT_SECONDS must be between 1 and 300' })
-  @Max(300, { message: 'SHUTDOWN_TIMEOUT_SECONDS must be between 1 and 300' })
+  @IsInt({ message: SHUTDOWN_TIMEOUT_MESSAGE })
+  @Min(1, { message: SHUTDOWN_TIMEOUT_MESSAGE })
+  @Max(300, { message: SHUTDOWN_TIMEOUT_MESSAGE })
   SHUTDOWN_TIMEOUT_SECONDS?: number;
 
   @Expose()

@@ -16,8 +16,8 @@ const STOP_TIMEOUT_MS = 5_000;
 type DatabaseProcess = ChildProcessByStdio<Writable, Readable, Readable>;
 
 /** Returns the FerretDB launcher, building it first when it is missing or outdated. */
-export function prepareEmbeddedDatabase(): string {
-  return ensureFerretDbBinary(findProjectRoot(import.meta.dirname));
+export function prepareEmbeddedDatabase(log?: (message: string) => void): string {
+  return ensureFerretDbBinary(findProjectRoot(import.meta.dirname), log);
 }
 
 /** Processes to kill if this one exits without stopping them first. */
@@ -43,7 +43,7 @@ export class EmbeddedDatabase {
     dataDir: string,
     log: (line: string) => void = () => {},
   ): Promise<EmbeddedDatabase> {
-    const binary = prepareEmbeddedDatabase();
+    const binary = prepareEmbeddedDatabase(log);
     const directory = join(dataDir, 'ferretdb');
     mkdirSync(directory, { recursive: true, mode: 0o700 });
 

@@ -37,7 +37,10 @@ function hashSources(sourceDir: string): string {
  * git-ignored `.tools/bin` the first time and again only when its sources
  * change.
  */
-export function ensureFerretDbBinary(projectRoot: string): string {
+export function ensureFerretDbBinary(
+  projectRoot: string,
+  log: (message: string) => void = () => {},
+): string {
   const sourceDir = join(projectRoot, 'tools', 'ferretdb');
   const binDir = join(projectRoot, '.tools', 'bin');
   const binary = join(binDir, 'ferretdb-embedded');
@@ -58,6 +61,9 @@ export function ensureFerretDbBinary(projectRoot: string): string {
     );
   }
 
+  log(
+    'building the embedded database (FerretDB 1.24) with Go; the first build takes a minute or two',
+  );
   mkdirSync(binDir, { recursive: true });
   const partial = `${binary}.partial-${process.pid}`;
   const build = spawnSync('go', ['build', '-trimpath', '-o', partial, '.'], {

@@ -81,7 +81,7 @@ function describeHttpException(exception: HttpException): Rendered {
   if (typeof body === 'string') {
     detail = body;
   } else if (typeof body === 'object' && body !== null && 'message' in body) {
-    const message = (body).message;
+    const message = body.message;
     detail = Array.isArray(message) ? message.join('; ') : String(message);
   }
   return { status, detail, type: 'about:blank' };
