@@ -166,7 +166,7 @@ describe('HTTP pipeline', () => {
   });
 
   describe('problem+json errors', () => {
-    it('answers malformed JSON with 400', async () => {
+    it('rejects malformed JSON with 400', async () => {
       const response = await testApp.http
         .post('/v1/probe/echo')
         .set('Content-Type', 'application/json')
@@ -178,7 +178,7 @@ describe('HTTP pipeline', () => {
       expectSecurityHeaders(response);
     });
 
-    it('answers an unknown route with 404', async () => {
+    it('returns 404 for an unknown route', async () => {
       const response = await testApp.http.get('/v1/does-not-exist?secret=1');
 
       expectProblem(response, 404);
@@ -186,7 +186,7 @@ describe('HTTP pipeline', () => {
       expectSecurityHeaders(response);
     });
 
-    it('answers a body over 1 MiB with 413', async () => {
+    it('rejects a body over 1 MiB with 413', async () => {
       const response = await testApp.http
         .post('/v1/probe/echo')
         .set('Content-Type', 'application/json')
@@ -211,7 +211,7 @@ describe('HTTP pipeline', () => {
       ['text/plain', 'title=abc'],
       ['application/x-www-form-urlencoded', 'title=abc&count=1'],
       ['application/xml', '<probe/>'],
-    ])('answers a %s body with 415', async (contentType, body) => {
+    ])('rejects a %s body with 415', async (contentType, body) => {
       const response = await testApp.http
         .post('/v1/probe/echo')
         .set('Content-Type', contentType)
@@ -220,7 +220,7 @@ describe('HTTP pipeline', () => {
       expectProblem(response, 415);
     });
 
-    it('answers JSON in a charset other than UTF-8 with 415', async () => {
+    it('rejects non-UTF-8 JSON with 415', async () => {
       const response = await testApp.http
         .post('/v1/probe/echo')
         .set('Content-Type', 'application/json; charset=latin1')
@@ -229,7 +229,7 @@ describe('HTTP pipeline', () => {
       expectProblem(response, 415);
     });
 
-    it('answers an unexpected exception with 500 and no internals', async () => {
+    it('hides internals of an unexpected 500', async () => {
       const response = await testApp.http.get('/v1/probe/crash');
 
       expectProblem(response, 500);
@@ -303,7 +303,7 @@ describe('HTTP pipeline', () => {
       expect(response.headers['access-control-expose-headers']).toMatch(/X-Request-ID/);
     });
 
-    it('answers a preflight from a configured origin', async () => {
+    it('allows a preflight from a configured origin', async () => {
       const response = await testApp.http
         .options('/v1/probe/echo')
         .set('Origin', ALLOWED_ORIGIN)

@@ -20,7 +20,7 @@ describe('readiness with the database down', () => {
     dataDir.remove();
   });
 
-  it('answers 503 problem+json without internals once the database stops', async () => {
+  it('returns 503 without internals once the database stops', async () => {
     expect((await testApp.http.get('/health/ready')).status).toBe(200);
 
     await database.stop();
@@ -28,7 +28,7 @@ describe('readiness with the database down', () => {
 
     expect(response.status).toBe(503);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.body.detail).toBe('The service is not ready: the database does not answer');
+    expect(response.body.detail).toBe('The service is not ready: the database does not respond');
     const body = JSON.stringify(response.body);
     const port = new URL(database.uri).port;
     for (const leaked of ['127.0.0.1', port, 'mongodb', 'ECONNREFUSED', 'FerretDB']) {
@@ -36,7 +36,7 @@ describe('readiness with the database down', () => {
     }
   });
 
-  it('keeps answering liveness', async () => {
+  it('keeps reporting liveness', async () => {
     const response = await testApp.http.get('/health/live');
 
     expect(response.status).toBe(200);

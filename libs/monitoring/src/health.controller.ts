@@ -30,19 +30,19 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database answers' })
-  @ApiOkResponse({ description: 'Every dependency answers' })
-  @ApiServiceUnavailableResponse({ description: 'A dependency does not answer' })
+  @ApiOperation({ summary: 'Readiness: the database responds' })
+  @ApiOkResponse({ description: 'Every dependency responds' })
+  @ApiServiceUnavailableResponse({ description: 'A dependency does not respond' })
   async ready(): Promise<{ status: 'ok'; checks: Record<string, 'up'> }> {
     try {
       await this.health.check([
         () => this.mongoose.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS }),
       ]);
     } catch (error) {
-      this.logger.warn({ err: error }, 'readiness check failed: the database does not answer');
+      this.logger.warn({ err: error }, 'readiness check failed: the database does not respond');
       throw new ProblemException(
         HttpStatus.SERVICE_UNAVAILABLE,
-        'The service is not ready: the database does not answer',
+        'The service is not ready: the database does not respond',
       );
     }
     return { status: 'ok', checks: { database: 'up' } };

@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 
 import { APP_CONFIG, type AppConfig } from '@codexflow/core';
 
-/** RFC 9116 asks for an expiry under a year ahead; the file renews it on every read. */
+/** RFC 9116 requires an Expires value less than a year ahead, so each response computes a new one. */
 const EXPIRES_AFTER_DAYS = 180;
 const DAY_MS = 24 * 60 * 60 * 1000;
 

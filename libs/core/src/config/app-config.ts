@@ -190,9 +190,8 @@ export function parseDurationSeconds(value: string): number | undefined {
   if (!match) {
     return undefined;
   }
-  const amount = Number(match[1]);
-  const unit = match[2] === 'h' ? 3600 : match[2] === 'm' ? 60 : 1;
-  return amount * unit;
+  const unitSeconds: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600 };
+  return Number(match[1]) * (unitSeconds[match[2] ?? ''] ?? 1);
 }
 
 const TRUST_PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);

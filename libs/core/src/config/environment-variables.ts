@@ -28,8 +28,14 @@ export const SECRET_VARIABLES = [
   'BOOTSTRAP_ADMIN_PASSWORD',
 ] as const;
 
-const toBoolean = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
+const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false };
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value === 'string' && value in BOOLEAN_WORDS) {
+    return BOOLEAN_WORDS[value];
+  }
+  return value;
+};
 
 const PORT_MESSAGE = (name: string) => `${name} must be an integer between 0 and 65535`;
 const BODY_LIMIT_MESSAGE = 'JSON_BODY_LIMIT must be an integer between 1024 and 104857600 (bytes)';

@@ -9,7 +9,7 @@ export class EmbeddedDatabaseUnavailableError extends Error {
   override name = 'EmbeddedDatabaseUnavailableError';
 }
 
-/** Finds the project root, the nearest folder above `start` that holds tools/ferretdb. */
+/** Finds the project root, the nearest folder above `start` that contains tools/ferretdb. */
 export function findProjectRoot(start: string): string {
   let folder = start;
   while (!existsSync(join(folder, 'tools', 'ferretdb', 'go.mod'))) {

@@ -10,7 +10,7 @@ export interface RequestWithId {
 
 /**
  * Keeps the caller's X-Request-ID when it is well formed, else assigns a new
- * one, and echoes it on the response before anything else can answer.
+ * one, and echoes it on the response before any other middleware runs.
  */
 export function requestIdMiddleware(
   request: IncomingMessage,

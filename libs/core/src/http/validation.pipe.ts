@@ -15,9 +15,9 @@ function flattenErrors(errors: ValidationError[], parentPath = ''): FieldError[]
 }
 
 /**
- * The one validation pipe for every route: unknown properties are rejected,
- * payloads are transformed to their DTO classes, and every field error is
- * reported at once.
+ * Creates the one validation pipe for every route. It rejects unknown
+ * properties, transforms payloads to their DTO classes and reports every
+ * field error at once.
  */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
