@@ -3,6 +3,7 @@ import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { IsIn, IsInt, IsOptional, IsString, Min, MinLength } from 'class-validator';
 import type { Response } from 'supertest';
 
+import { Public } from '@codexflow/access';
 import { createTestApp, type TestApp } from '@codexflow/testing';
 
 class ProbeDto {
@@ -20,6 +21,7 @@ class ProbeDto {
 }
 
 /** Routes that exist only in this suite, to drive validation and unexpected failures. */
+@Public()
 @Controller('probe')
 class ProbeController {
   @Post('echo')

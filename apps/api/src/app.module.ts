@@ -1,15 +1,36 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 
+import { AccessModule, PermissionGuard } from '@codexflow/access';
+import { AuthModule, CsrfGuard, JwtAuthGuard } from '@codexflow/auth';
 import { type AppConfig, CoreModule } from '@codexflow/core';
+import { MailModule } from '@codexflow/mail';
 import { MonitoringModule } from '@codexflow/monitoring';
+import { UsersModule } from '@codexflow/users';
 
-/** The HTTP service. Each domain module is one import here. */
+/**
+ * The HTTP service. Each domain module is one import here. The global guards
+ * run in the order listed: authentication, CSRF, then permissions.
+ */
 @Module({})
 export class AppModule {
   static register(config: AppConfig, extraImports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config), MonitoringModule, ...extraImports],
+      imports: [
+        CoreModule.forRoot(config),
+        MailModule.forRoot(config),
+        AccessModule,
+        AuthModule,
+        UsersModule,
+        MonitoringModule,
+        ...extraImports,
+      ],
+      providers: [
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_GUARD, useExisting: CsrfGuard },
+        { provide: APP_GUARD, useExisting: PermissionGuard },
+      ],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 
 import type { AppConfig } from './config/app-config.js';
@@ -6,9 +6,12 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { createValidationPipe } from './http/validation.pipe.js';
+import { CursorCodec } from './pagination/cursor-codec.js';
+import { SecretKeyRing } from './security/secret-key-ring.js';
 import { LoggingModule } from './logging/logging.module.js';
 
 /** Configuration, logging, database, error rendering and validation for every route. */
+@Global()
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -22,8 +25,14 @@ export class CoreModule {
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
+        {
+          provide: CursorCodec,
+          inject: [SecretKeyRing],
+          useFactory: (ring: SecretKeyRing) => new CursorCodec(ring),
+        },
       ],
-      exports: [ConfigModule, LoggingModule, DatabaseModule],
+      exports: [ConfigModule, LoggingModule, DatabaseModule, SecretKeyRing, CursorCodec],
     };
   }
 }

@@ -13,3 +13,18 @@ export {
 } from './http/problem-details.js';
 export { REQUEST_ID_HEADER, type RequestWithId } from './http/request-id.js';
 export { maskEmail, maskLogValue, maskText } from './logging/mask.js';
+export { CursorCodec, type CursorPosition } from './pagination/cursor-codec.js';
+export {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  type Page,
+  PageQueryDto,
+} from './pagination/pagination.js';
+export { type SecretKey, SecretKeyRing } from './security/secret-key-ring.js';
+export {
+  generatePublicId,
+  isPublicId,
+  PUBLIC_ID_PREFIXES,
+  type PublicIdPrefix,
+  PublicIdPipe,
+} from './http/public-id.js';

@@ -7,12 +7,14 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
+import { Public } from '@codexflow/access';
 import { ProblemException } from '@codexflow/core';
 
 const DATABASE_PING_TIMEOUT_MS = 1_500;
 
 /** Kubernetes probes. Bodies name checks and states only, never hosts or versions. */
 @ApiTags('operations')
+@Public()
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
   private readonly logger = new Logger(HealthController.name);

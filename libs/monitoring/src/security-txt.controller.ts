@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 
+import { Public } from '@codexflow/access';
 import { APP_CONFIG, type AppConfig } from '@codexflow/core';
 
 /** RFC 9116 requires an Expires value less than a year ahead, so each response computes a new one. */
@@ -8,6 +9,7 @@ const EXPIRES_AFTER_DAYS = 180;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 @ApiTags('operations')
+@Public()
 @Controller({ path: '.well-known', version: VERSION_NEUTRAL })
 export class SecurityTxtController {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}

@@ -6,3 +6,4 @@ export {
 } from './service-process.js';
 export { createTempDir, type TempDir } from './temp-dir.js';
 export { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';
+export { type MailMatch, type ReceivedMail, type SmtpSink, startSmtpSink } from './smtp-sink.js';

@@ -29,13 +29,20 @@ export interface TestAppOptions {
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = createTempDir();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATA_DIR: dataDir.path,
-    ...options.env,
-  });
-  const app = await createApp(config, { imports: options.imports });
+  let config: AppConfig;
+  let app: NestExpressApplication;
+  try {
+    config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir.path,
+      ...options.env,
+    });
+    app = await createApp(config, { imports: options.imports });
+  } catch (error) {
+    dataDir.remove();
+    throw error;
+  }
 
   return {
     app,

@@ -167,11 +167,12 @@ describe(parseDurationSeconds.name, () => {
     ['900s', 900],
     ['15m', 900],
     ['1h', 3600],
+    ['7d', 604800],
   ])('parses %s', (input, seconds) => {
     expect(parseDurationSeconds(input)).toBe(seconds);
   });
 
-  it.each(['', '15 minutes', '-5', '1.5h', '1d'])('rejects %j', (input) => {
+  it.each(['', '15 minutes', '-5', '1.5h', '1w'])('rejects %j', (input) => {
     expect(parseDurationSeconds(input)).toBeUndefined();
   });
 });

@@ -32,6 +32,19 @@ export interface AppConfig {
     audience: string;
     accessTokenTtlSeconds: number;
   };
+  sessions: {
+    /** A refresh token unused for this long expires. */
+    refreshIdleSeconds: number;
+    /** A session ends this long after its login, however often it is refreshed. */
+    refreshAbsoluteSeconds: number;
+    /** A rotated refresh token presented again within this time is not treated as reuse. */
+    reuseGraceSeconds: number;
+  };
+  lockout: {
+    threshold: number;
+    windowSeconds: number;
+    maxLockSeconds: number;
+  };
   encryptionKeys?: string;
   mail: { smtpUrl?: string; from: string };
   smsWebhookUrl?: string;
@@ -39,6 +52,8 @@ export interface AppConfig {
   bootstrapAdmin?: { email: string; password: string };
   logLevel: LogLevel;
   docsEnabled: boolean;
+  /** Days between an erasure request and the purge of the account; at most 30. */
+  erasureGraceDays: number;
   securityContact: string;
 }
 
@@ -77,6 +92,28 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     problems.push('ACCESS_TOKEN_TTL must be a duration such as 900, 900s, 15m or 1h');
   } else if (accessTokenTtlSeconds < 1 || accessTokenTtlSeconds > MAX_ACCESS_TOKEN_TTL_SECONDS) {
     problems.push('ACCESS_TOKEN_TTL must be between 1 second and 1 hour');
+  }
+
+  const durations = {
+    refreshIdle: durationOrProblem(
+      'REFRESH_IDLE_TTL',
+      variables.REFRESH_IDLE_TTL ?? '7d',
+      problems,
+    ),
+    refreshAbsolute: durationOrProblem(
+      'REFRESH_ABSOLUTE_TTL',
+      variables.REFRESH_ABSOLUTE_TTL ?? '30d',
+      problems,
+    ),
+    lockWindow: durationOrProblem(
+      'LOGIN_LOCK_WINDOW',
+      variables.LOGIN_LOCK_WINDOW ?? '15m',
+      problems,
+    ),
+    lockMax: durationOrProblem('LOGIN_LOCK_MAX', variables.LOGIN_LOCK_MAX ?? '15m', problems),
+  };
+  if (durations.refreshIdle > durations.refreshAbsolute) {
+    problems.push('REFRESH_IDLE_TTL must not be longer than REFRESH_ABSOLUTE_TTL');
   }
 
   const trustProxy = parseTrustProxy(variables.TRUST_PROXY);
@@ -122,6 +159,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
       audience: variables.JWT_AUDIENCE ?? 'codexflow-api',
       accessTokenTtlSeconds: accessTokenTtlSeconds ?? 900,
     },
+    sessions: {
+      refreshIdleSeconds: durations.refreshIdle,
+      refreshAbsoluteSeconds: durations.refreshAbsolute,
+      reuseGraceSeconds: variables.REFRESH_REUSE_GRACE_SECONDS ?? 5,
+    },
+    lockout: {
+      threshold: variables.LOGIN_LOCK_THRESHOLD ?? 5,
+      windowSeconds: durations.lockWindow,
+      maxLockSeconds: durations.lockMax,
+    },
     encryptionKeys: variables.ENCRYPTION_KEYS,
     mail: {
       smtpUrl: variables.SMTP_URL,
@@ -135,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
         : undefined,
     logLevel: variables.LOG_LEVEL ?? 'info',
     docsEnabled: variables.DOCS_ENABLED ?? !isProduction,
+    erasureGraceDays: variables.ERASURE_GRACE_DAYS ?? 30,
     securityContact:
       variables.SECURITY_CONTACT ?? `mailto:security@${new URL(appBaseUrl).hostname}`,
   };
@@ -184,13 +232,22 @@ function splitList(value: string | undefined): string[] {
     .filter((item) => item.length > 0);
 }
 
-/** Parses `900`, `900s`, `15m` or `1h` into seconds; undefined when malformed. */
+function durationOrProblem(name: string, value: string, problems: string[]): number {
+  const seconds = parseDurationSeconds(value);
+  if (seconds === undefined || seconds < 1) {
+    problems.push(`${name} must be a positive duration such as 900, 900s, 15m, 1h or 7d`);
+    return 1;
+  }
+  return seconds;
+}
+
+/** Parses `900`, `900s`, `15m`, `1h` or `7d` into seconds; undefined when malformed. */
 export function parseDurationSeconds(value: string): number | undefined {
-  const match = /^(\d{1,7})([smh]?)$/.exec(value.trim());
+  const match = /^(\d{1,7})([smhd]?)$/.exec(value.trim());
   if (!match) {
     return undefined;
   }
-  const unitSeconds: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600 };
+  const unitSeconds: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
   return Number(match[1]) * (unitSeconds[match[2] ?? ''] ?? 1);
 }
 

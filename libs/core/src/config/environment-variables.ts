@@ -41,6 +41,11 @@ const PORT_MESSAGE = (name: string) => `${name} must be an integer between 0 and
 const BODY_LIMIT_MESSAGE = 'JSON_BODY_LIMIT must be an integer between 1024 and 104857600 (bytes)';
 const SHUTDOWN_TIMEOUT_MESSAGE = 'SHUTDOWN_TIMEOUT_SECONDS must be an integer between 1 and 300';
 
+const ERASURE_GRACE_MESSAGE = 'ERASURE_GRACE_DAYS must be an integer between 0 and 30';
+
+const REUSE_GRACE_MESSAGE = 'REFRESH_REUSE_GRACE_SECONDS must be an integer between 0 and 10';
+const LOCK_THRESHOLD_MESSAGE = 'LOGIN_LOCK_THRESHOLD must be an integer between 1 and 100';
+
 const SERVICE_URL = { require_tld: false, require_protocol: true };
 
 /** The environment as read at start; each property is validated before use. */
@@ -121,6 +126,42 @@ export class EnvironmentVariables {
   @Expose()
   @IsOptional()
   @IsString()
+  REFRESH_IDLE_TTL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  REFRESH_ABSOLUTE_TTL?: string;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: REUSE_GRACE_MESSAGE })
+  @Min(0, { message: REUSE_GRACE_MESSAGE })
+  @Max(10, { message: REUSE_GRACE_MESSAGE })
+  REFRESH_REUSE_GRACE_SECONDS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: LOCK_THRESHOLD_MESSAGE })
+  @Min(1, { message: LOCK_THRESHOLD_MESSAGE })
+  @Max(100, { message: LOCK_THRESHOLD_MESSAGE })
+  LOGIN_LOCK_THRESHOLD?: number;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  LOGIN_LOCK_WINDOW?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  LOGIN_LOCK_MAX?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
   ENCRYPTION_KEYS?: string;
 
   @Expose()
@@ -197,6 +238,14 @@ export class EnvironmentVariables {
   @Transform(toBoolean)
   @IsIn([true, false], { message: 'DOCS_ENABLED must be true or false' })
   DOCS_ENABLED?: boolean;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: ERASURE_GRACE_MESSAGE })
+  @Min(0, { message: ERASURE_GRACE_MESSAGE })
+  @Max(30, { message: ERASURE_GRACE_MESSAGE })
+  ERASURE_GRACE_DAYS?: number;
 
   @Expose()
   @IsOptional()

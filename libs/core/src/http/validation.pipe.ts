@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 
 import { type FieldError, ValidationFailedException } from './problem-details.js';
 
@@ -14,13 +14,45 @@ function flattenErrors(errors: ValidationError[], parentPath = ''): FieldError[]
   });
 }
 
+/** Keys that could reach an object's prototype if a library ever merged the input. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_SCAN_DEPTH = 32;
+
+function findForbiddenKeys(value: unknown, path: string, depth: number, found: FieldError[]): void {
+  if (value === null || typeof value !== 'object' || depth > MAX_SCAN_DEPTH) {
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    const field = path ? `${path}.${key}` : key;
+    if (FORBIDDEN_KEYS.has(key)) {
+      found.push({ field, message: `${field} is not an allowed property` });
+    } else {
+      findForbiddenKeys((value as Record<string, unknown>)[key], field, depth + 1, found);
+    }
+  }
+}
+
+/** Rejects prototype-polluting keys anywhere in a body or query before DTO validation. */
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const found: FieldError[] = [];
+      findForbiddenKeys(value, '', 0, found);
+      if (found.length > 0) {
+        throw new ValidationFailedException(found);
+      }
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
 /**
  * Creates the one validation pipe for every route. It rejects unknown
  * properties, transforms payloads to their DTO classes and reports every
  * field error at once.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -1,0 +1,16 @@
+export { AccessModule } from './access.module.js';
+export { AccessPolicy, type AccessTarget } from './access-policy.js';
+export { Public, PUBLIC_ROUTE, RequirePermission } from './decorators.js';
+export { PermissionGuard } from './permission.guard.js';
+export {
+  type Action,
+  DEFAULT_PERMISSIONS,
+  isRole,
+  type Permission,
+  permissionsForRole,
+  type Resource,
+  type Role,
+  ROLES,
+  type Scope,
+} from './permissions.js';
+export { CurrentPrincipal, type Principal, type RequestWithPrincipal } from './principal.js';

@@ -1,0 +1,90 @@
+import { Global, Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { PassportModule } from '@nestjs/passport';
+
+import { APP_CONFIG, type AppConfig } from '@codexflow/core';
+import { AccountLifecycle, UsersModule } from '@codexflow/users';
+
+import { AccountMailer } from './flows/account-mailer.js';
+import { AuthAccountLifecycle } from './flows/auth-account-lifecycle.js';
+import { BootstrapAdminService } from './flows/bootstrap-admin.service.js';
+import { InvitationService } from './flows/invitation.service.js';
+import { LoginService } from './flows/login.service.js';
+import { OneTimeTokensService } from './flows/one-time-tokens.service.js';
+import { PasswordService } from './flows/password.service.js';
+import { RegistrationService } from './flows/registration.service.js';
+import { TokenIssuer } from './flows/token-issuer.js';
+import { AuthController } from './http/auth.controller.js';
+import { CsrfGuard } from './http/csrf.js';
+import { JwksController } from './http/jwks.controller.js';
+import { JwtAuthGuard } from './http/jwt-auth.guard.js';
+import { JwtStrategy } from './http/jwt.strategy.js';
+import { SessionsController } from './http/sessions.controller.js';
+import { PasswordHasher } from './passwords/password-hasher.js';
+import { PasswordPolicy } from './passwords/password-policy.js';
+import { OneTimeToken, OneTimeTokenSchema } from './schemas/one-time-token.schema.js';
+import { RefreshToken, RefreshTokenSchema } from './schemas/refresh-token.schema.js';
+import { Revocation, RevocationSchema } from './schemas/revocation.schema.js';
+import { Session, SessionSchema } from './schemas/session.schema.js';
+import { RevocationService } from './sessions/revocation.service.js';
+import { SessionsService } from './sessions/sessions.service.js';
+import { KeyRing } from './tokens/key-ring.js';
+import { TokenSigner } from './tokens/token-signer.js';
+
+/** Audience of ID tokens, distinct from the API's, so an ID token never passes as an access token. */
+export const ID_TOKEN_AUDIENCE = 'codexflow-web';
+
+/**
+ * Registration, login, tokens, sessions, CSRF and password flows. Global, so
+ * the AccountLifecycle it provides reaches the users module without an import cycle.
+ */
+@Global()
+@Module({
+  imports: [
+    UsersModule,
+    PassportModule,
+    MongooseModule.forFeature([
+      { name: Session.name, schema: SessionSchema },
+      { name: RefreshToken.name, schema: RefreshTokenSchema },
+      { name: OneTimeToken.name, schema: OneTimeTokenSchema },
+      { name: Revocation.name, schema: RevocationSchema },
+    ]),
+  ],
+  controllers: [AuthController, SessionsController, JwksController],
+  providers: [
+    {
+      provide: KeyRing,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => KeyRing.load(config),
+    },
+    {
+      provide: TokenSigner,
+      inject: [KeyRing, APP_CONFIG],
+      useFactory: (keyRing: KeyRing, config: AppConfig) =>
+        new TokenSigner(keyRing, {
+          issuer: config.jwt.issuer,
+          audience: config.jwt.audience,
+          idTokenAudience: ID_TOKEN_AUDIENCE,
+          accessTokenTtlSeconds: config.jwt.accessTokenTtlSeconds,
+        }),
+    },
+    { provide: AccountLifecycle, useClass: AuthAccountLifecycle },
+    AccountMailer,
+    BootstrapAdminService,
+    CsrfGuard,
+    InvitationService,
+    JwtAuthGuard,
+    JwtStrategy,
+    LoginService,
+    OneTimeTokensService,
+    PasswordHasher,
+    PasswordPolicy,
+    PasswordService,
+    RegistrationService,
+    RevocationService,
+    SessionsService,
+    TokenIssuer,
+  ],
+  exports: [AccountLifecycle, CsrfGuard, JwtAuthGuard, SessionsService, TokenSigner],
+})
+export class AuthModule {}

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+
+import { AccountLifecycle, type User } from '@codexflow/users';
+
+import { SessionsService } from '../sessions/sessions.service.js';
+import { AccountMailer } from './account-mailer.js';
+import { OneTimeTokensService } from './one-time-tokens.service.js';
+
+/** Carries out the account steps that the users routes start. */
+@Injectable()
+export class AuthAccountLifecycle extends AccountLifecycle {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly tokens: OneTimeTokensService,
+    private readonly mailer: AccountMailer,
+  ) {
+    super();
+  }
+
+  revokeSessions(userId: string, keepSessionId?: string): Promise<void> {
+    return this.sessions.revokeAllForUser(userId, 'account-change', keepSessionId);
+  }
+
+  async sendInvitation(user: User): Promise<void> {
+    const token = await this.tokens.issue('invitation', user.publicId);
+    this.mailer.invitation(user.email, token, user.role);
+  }
+
+  async startEmailChange(user: User, newEmail: string): Promise<void> {
+    await this.tokens.revokeOutstanding(user.publicId, 'change-email');
+    const token = await this.tokens.issue('change-email', user.publicId, newEmail);
+    this.mailer.confirmEmailChange(newEmail, token);
+    this.mailer.emailChangeRequested(user.email);
+  }
+}

@@ -1,0 +1,117 @@
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+
+import { APP_CONFIG, type AppConfig, ProblemException } from '@codexflow/core';
+import { type User, UsersService } from '@codexflow/users';
+
+import { PasswordHasher } from '../passwords/password-hasher.js';
+import type { ClientContext } from '../sessions/client-context.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { AccountMailer } from './account-mailer.js';
+import { TokenIssuer, type TokenSet } from './token-issuer.js';
+
+/** The first lock lasts this long; each further lock in a row lasts twice as long, up to the maximum. */
+const FIRST_LOCK_SECONDS = 60;
+
+function invalidCredentials(): ProblemException {
+  return new ProblemException(
+    HttpStatus.UNAUTHORIZED,
+    'The e-mail address or password is incorrect',
+  );
+}
+
+function locked(until: Date): ProblemException {
+  const retryAfter = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+  return new ProblemException(
+    HttpStatus.TOO_MANY_REQUESTS,
+    `Too many failed sign-ins; try again in ${retryAfter} seconds`,
+    'about:blank',
+    undefined,
+    { 'Retry-After': String(retryAfter) },
+  );
+}
+
+/** Password login with account lockout. */
+@Injectable()
+export class LoginService {
+  private readonly logger = new Logger(LoginService.name);
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly issuer: TokenIssuer,
+    private readonly mailer: AccountMailer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Unknown addresses, wrong passwords and accounts that no longer sign in
+   * all get the same 401 after the same hashing work. A locked account gets
+   * 429 even with the right password.
+   */
+  async login(email: string, password: string, client: ClientContext): Promise<TokenSet> {
+    const user = await this.users.findByEmail(email);
+    if (user === null || user.passwordHash === null) {
+      await this.hasher.verifyDummy(password);
+      throw invalidCredentials();
+    }
+    if (user.lockedUntil !== null && user.lockedUntil > new Date()) {
+      throw locked(user.lockedUntil);
+    }
+
+    if (!(await this.hasher.verify(user.passwordHash, password))) {
+      await this.recordFailure(user);
+      throw invalidCredentials();
+    }
+    if (user.status !== 'active') {
+      throw invalidCredentials();
+    }
+    if (!user.emailVerified) {
+      throw new ProblemException(
+        HttpStatus.FORBIDDEN,
+        'Verify your e-mail address first; the link was mailed at registration',
+      );
+    }
+
+    await this.users.update(user.publicId, {
+      failedLoginCount: 0,
+      failedLoginWindowStartedAt: null,
+      lockedUntil: null,
+      lockLevel: 0,
+    });
+    return this.startSession(user, ['pwd'], client);
+  }
+
+  async startSession(user: User, amr: string[], client: ClientContext): Promise<TokenSet> {
+    const { session, refreshToken } = await this.sessions.create(user.publicId, amr, client);
+    this.logger.log(
+      { event: 'login', userId: user.publicId, sessionId: session.publicId },
+      'session started',
+    );
+    return this.issuer.issue(user, session, refreshToken);
+  }
+
+  private async recordFailure(user: User): Promise<void> {
+    const now = new Date();
+    const { threshold, windowSeconds, maxLockSeconds } = this.config.lockout;
+    const windowStart = new Date(now.getTime() - windowSeconds * 1000);
+    const counted = await this.users.recordFailedLogin(user.publicId, now, windowStart);
+    this.logger.warn({ event: 'login-failure', userId: user.publicId }, 'failed sign-in');
+
+    if (counted === null || counted.failedLoginCount < threshold) {
+      return;
+    }
+
+    const lockLevel = counted.lockLevel + 1;
+    const lockSeconds = Math.min(FIRST_LOCK_SECONDS * 2 ** (lockLevel - 1), maxLockSeconds);
+    const lockedUntil = new Date(now.getTime() + lockSeconds * 1000);
+    await this.users.update(user.publicId, { lockedUntil, lockLevel });
+
+    this.mailer.accountLocked(user.email, Math.ceil(lockSeconds / 60));
+    this.logger.warn(
+      { event: 'account-locked', userId: user.publicId, lockSeconds },
+      'security event: account locked after repeated failed sign-ins',
+    );
+    throw locked(lockedUntil);
+  }
+}

@@ -1,0 +1,97 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import mongoose, { type Model } from 'mongoose';
+
+import { Revocation } from '../schemas/revocation.schema.js';
+
+/** How often each replica reads revocations written by the others: the bound on staleness. */
+export const REVOCATION_SYNC_INTERVAL_MS = 2_000;
+/** Overlap of each read, so entries stamped by a replica whose clock lags are still seen. */
+const CLOCK_SKEW_ALLOWANCE_MS = 10_000;
+
+/**
+ * Revoked sessions and access token ids, answered from memory so a request
+ * costs no database round trip. Revocations made here apply at once; those
+ * made by other replicas arrive within REVOCATION_SYNC_INTERVAL_MS.
+ */
+@Injectable()
+export class RevocationService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RevocationService.name);
+  private readonly revoked = new Map<string, number>();
+  private readSince = new Date(0);
+  private timer?: NodeJS.Timeout;
+
+  constructor(@InjectModel(Revocation.name) private readonly revocations: Model<Revocation>) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.sync();
+    this.timer = setInterval(() => {
+      this.sync().catch((error: unknown) => {
+        // NOTE: while reads fail, revocations from other replicas are not seen here.
+        this.logger.error(
+          { err: error },
+          'reading revocations failed; retrying at the next interval',
+        );
+      });
+    }, REVOCATION_SYNC_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  isRevoked(tokenId: string, sessionId: string): boolean {
+    const now = Date.now();
+    return this.isListed(`token:${tokenId}`, now) || this.isListed(`session:${sessionId}`, now);
+  }
+
+  /** Revokes every access token of the session; `until` is when the last of them expires. */
+  revokeSession(sessionId: string, until: Date): Promise<void> {
+    return this.add('session', sessionId, until);
+  }
+
+  revokeToken(tokenId: string, until: Date): Promise<void> {
+    return this.add('token', tokenId, until);
+  }
+
+  private async add(kind: Revocation['kind'], subjectId: string, expiresAt: Date): Promise<void> {
+    this.revoked.set(`${kind}:${subjectId}`, expiresAt.getTime());
+    await this.revocations
+      .updateOne(
+        { kind, subjectId },
+        { $set: { expiresAt, createdAt: new Date() } },
+        { upsert: true },
+      )
+      .exec();
+  }
+
+  private isListed(key: string, now: number): boolean {
+    const expiresAt = this.revoked.get(key);
+    if (expiresAt === undefined) {
+      return false;
+    }
+    if (expiresAt <= now) {
+      this.revoked.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  private async sync(): Promise<void> {
+    const startedAt = new Date();
+    const since = new Date(this.readSince.getTime() - CLOCK_SKEW_ALLOWANCE_MS);
+    const entries = await this.revocations
+      .find({
+        createdAt: mongoose.trusted({ $gte: since }),
+        expiresAt: mongoose.trusted({ $gt: startedAt }),
+      })
+      .lean<Revocation[]>()
+      .exec();
+
+    for (const entry of entries) {
+      this.revoked.set(`${entry.kind}:${entry.subjectId}`, entry.expiresAt.getTime());
+    }
+    this.readSince = startedAt;
+  }
+}

@@ -1,0 +1,19 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+
+import type { AppConfig } from '@codexflow/core';
+
+import type { MailRetryOptions } from './mail-retry.js';
+import { MailService } from './mail.service.js';
+
+/** Provides MailService to every module. `options` overrides the retry defaults, for tests. */
+@Global()
+@Module({})
+export class MailModule {
+  static forRoot(config: AppConfig, options?: MailRetryOptions): DynamicModule {
+    return {
+      module: MailModule,
+      providers: [{ provide: MailService, useFactory: () => new MailService(config, options) }],
+      exports: [MailService],
+    };
+  }
+}

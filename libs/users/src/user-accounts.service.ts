@@ -1,0 +1,120 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+
+import type { Principal, Role } from '@codexflow/access';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  generatePublicId,
+  type Page,
+  ProblemException,
+} from '@codexflow/core';
+
+import { AccountLifecycle } from './account-lifecycle.js';
+import type { InviteUserDto, UpdateProfileDto } from './user.dto.js';
+import type { User } from './user.schema.js';
+import { normaliseEmail, UsersService } from './users.service.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What the /v1/users routes do with accounts, on top of UsersService. */
+@Injectable()
+export class UserAccountsService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly lifecycle: AccountLifecycle,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async get(userId: string): Promise<User> {
+    const user = await this.users.findById(userId);
+    if (user === null) {
+      throw new ProblemException(HttpStatus.NOT_FOUND, 'user not found');
+    }
+    return user;
+  }
+
+  /** Returns the caller's account; a token of an account that no longer signs in is rejected. */
+  async getActive(userId: string): Promise<User> {
+    const user = await this.users.findById(userId);
+    if (user?.status !== 'active') {
+      throw new ProblemException(HttpStatus.UNAUTHORIZED, 'The account is no longer active');
+    }
+    return user;
+  }
+
+  list(limit: number, cursor?: string): Promise<Page<User>> {
+    return this.users.list(limit, cursor);
+  }
+
+  async updateProfile(userId: string, changes: UpdateProfileDto): Promise<User> {
+    let user = await this.getActive(userId);
+
+    if (changes.name !== undefined && changes.name !== user.name) {
+      user = (await this.users.update(userId, { name: changes.name })) ?? user;
+    }
+    if (changes.email !== undefined && normaliseEmail(changes.email) !== user.email) {
+      const pendingEmail = normaliseEmail(changes.email);
+      user = (await this.users.update(userId, { pendingEmail })) ?? user;
+      await this.lifecycle.startEmailChange(user, pendingEmail);
+    }
+    return user;
+  }
+
+  async invite(invitation: InviteUserDto): Promise<User> {
+    const user = await this.users.create({
+      publicId: generatePublicId('usr'),
+      email: invitation.email,
+      name: invitation.name,
+      role: invitation.role,
+      status: 'invited',
+      emailVerified: false,
+      passwordHash: null,
+    });
+    if (user === null) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'A user with this e-mail address already exists',
+      );
+    }
+
+    await this.lifecycle.sendInvitation(user);
+    return user;
+  }
+
+  async changeRole(userId: string, role: Role): Promise<User> {
+    const user = await this.get(userId);
+    if (user.role === 'admin' && role !== 'admin' && !(await this.hasAnotherAdmin(userId))) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'The last admin cannot lose the admin role');
+    }
+
+    const updated = await this.users.update(userId, { role });
+    if (updated === null) {
+      throw new ProblemException(HttpStatus.NOT_FOUND, 'user not found');
+    }
+    return updated;
+  }
+
+  /** Stops sign-in at once and schedules the purge; returns when the purge may run. */
+  async scheduleErasure(actor: Principal, userId: string): Promise<Date> {
+    if (actor.userId === userId) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'Use DELETE /v1/users/me to erase your own account',
+      );
+    }
+    const user = await this.get(userId);
+    if (user.status === 'erasing' && user.purgeAfter !== null) {
+      return user.purgeAfter;
+    }
+
+    const purgeAfter = new Date(Date.now() + this.config.erasureGraceDays * DAY_MS);
+    await this.users.update(userId, { status: 'erasing', purgeAfter });
+    await this.lifecycle.revokeSessions(userId);
+    return purgeAfter;
+  }
+
+  private async hasAnotherAdmin(userId: string): Promise<boolean> {
+    const admins = await this.users.countWithRole('admin', userId);
+    return admins > 0;
+  }
+}
