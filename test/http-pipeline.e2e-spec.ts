@@ -1,3 +1,5 @@
+import { type AddressInfo, connect } from 'node:net';
+
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { IsIn, IsInt, IsOptional, IsString, Min, MinLength } from 'class-validator';
@@ -121,7 +123,29 @@ describe('HTTP pipeline', () => {
       expect(response.status).toBe(200);
       expect(response.body.openapi).toMatch(/^3\./);
       expect(Object.keys(response.body.paths)).toEqual(
-        expect.arrayContaining(['/health/live', '/health/ready', '/.well-known/security.txt']),
+        expect.arrayContaining([
+          '/health/live',
+          '/health/ready',
+          '/.well-known/security.txt',
+          '/.well-known/jwks.json',
+          '/v1/auth/register',
+          '/v1/auth/verify-email',
+          '/v1/auth/resend-verification',
+          '/v1/auth/login',
+          '/v1/auth/refresh',
+          '/v1/auth/logout',
+          '/v1/auth/csrf',
+          '/v1/auth/password/forgot',
+          '/v1/auth/password/reset',
+          '/v1/auth/password/change',
+          '/v1/auth/invitations/accept',
+          '/v1/auth/sessions',
+          '/v1/auth/sessions/{id}',
+          '/v1/users/me',
+          '/v1/users',
+          '/v1/users/{id}',
+          '/v1/users/{id}/role',
+        ]),
       );
     });
 
@@ -296,6 +320,83 @@ describe('HTTP pipeline', () => {
     });
   });
 
+  describe('requests rejected before routing', () => {
+    function rawRequest(port: number, request: string): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(request));
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        socket.on('error', reject);
+        socket.setTimeout(5_000, () => reject(new Error('no answer within 5 s')));
+      });
+    }
+
+    let port: number;
+
+    beforeAll(async () => {
+      await new Promise<void>((resolve) =>
+        testApp.app.getHttpServer().listen(0, '127.0.0.1', resolve),
+      );
+      port = (testApp.app.getHttpServer().address() as AddressInfo).port;
+    });
+
+    it('answers a declared oversized body with 413 before it arrives', async () => {
+      const answer = await rawRequest(
+        port,
+        'POST /v1/probe/echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+          'Content-Length: 2000000\r\n\r\n',
+      );
+
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+      expect(answer).toMatch(/application\/problem\+json/);
+    });
+
+    it.each([
+      [
+        'oversized headers',
+        `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`,
+        431,
+      ],
+      ['a bare CR in a header', 'GET / HTTP/1.1\r\nHost: x\r\nBad\rHeader: y\r\n\r\n', 400],
+      ['a malformed request line', 'NOT A REQUEST\r\n\r\n', 400],
+    ])('answers %s with problem+json', async (_case, request, status) => {
+      const answer = await rawRequest(port, request);
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+
+      expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(head).toMatch(/\r\nX-Request-ID: [0-9a-f-]{36}\r\n/);
+      expect(head).toMatch(
+        /\r\nStrict-Transport-Security: max-age=31536000; includeSubDomains; preload/,
+      );
+      expect(head).toMatch(/\r\nX-Frame-Options: DENY/);
+      expect(JSON.parse(body)).toMatchObject({ status, title: expect.any(String) });
+    });
+
+    it.each([
+      ['/docs/package.json'],
+      ['/docs/swagger-ui.js.map'],
+      ['/docs/swagger-initializer.js'],
+    ])('does not serve %s', async (path) => {
+      const response = await testApp.http.get(path);
+
+      expect(response.status).toBe(404);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    });
+
+    it('answers an undecodable gzip body with 400 and no zlib text', async () => {
+      const response = await testApp.http
+        .post('/v1/probe/echo')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'gzip')
+        .send('this is not gzip');
+
+      expect(response.status).toBe(400);
+      expect(response.body.detail).toBe('The request body could not be decompressed');
+    });
+  });
+
   describe('CORS', () => {
     it('allows a configured origin with credentials', async () => {
       const response = await testApp.http.get('/health/live').set('Origin', ALLOWED_ORIGIN);
@@ -324,6 +425,7 @@ describe('HTTP pipeline', () => {
 
         expect(response.headers['access-control-allow-origin']).toBeUndefined();
         expect(response.headers['access-control-allow-credentials']).toBeUndefined();
+        expect(response.headers.vary).toMatch(/Origin/);
       },
     );
   });

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -144,6 +145,84 @@ describe('service process', () => {
       res: { statusCode: 404 },
     });
     expect(typeof requestLine?.durationMs).toBe('number');
+  });
+
+  it('logs requests rejected before routing', async () => {
+    dataDir = createTempDir();
+    service = await startServiceProcess({ DATA_DIR: dataDir.path });
+    const url = `http://127.0.0.1:${service.port}/v1/anything`;
+
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'rejected-json' },
+      body: '{bad',
+    });
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-request-id': 'rejected-type' },
+      body: 'plain',
+    });
+    service.child.kill('SIGTERM');
+    await service.exited;
+
+    const entries = service.output().map((line) => JSON.parse(line) as Record<string, unknown>);
+    const statusOf = (id: string) =>
+      entries.find((entry) => entry.requestId === id && entry.msg === 'request completed')?.res;
+    expect(statusOf('rejected-json')).toEqual({ statusCode: 400 });
+    expect(statusOf('rejected-type')).toEqual({ statusCode: 415 });
+  });
+
+  it('shuts down cleanly on Ctrl-C to its process group', async () => {
+    dataDir = createTempDir();
+    service = await startServiceProcess({ DATA_DIR: dataDir.path }, 60_000, { detached: true });
+    const [databasePid] = childPids(service.child.pid!);
+
+    process.kill(-service.child.pid!, 'SIGINT');
+
+    expect(await service.exited).toBe(0);
+    const output = service.output().join('\n');
+    expect(output).toMatch(/embedded database stopped/);
+    expect(output).not.toMatch(/exited unexpectedly/);
+    expect(await waitUntil(() => !isRunning(databasePid!), 10_000)).toBe(true);
+  });
+
+  it('exits 1 with a clear message when the port is taken', async () => {
+    dataDir = createTempDir();
+    service = await startServiceProcess({ DATA_DIR: dataDir.path });
+    const secondDataDir = createTempDir();
+    const second = runBuiltEntryPoint('apps/api/src/main.js', [], {
+      DATA_DIR: secondDataDir.path,
+      HOST: '127.0.0.1',
+      PORT: String(service.port),
+    });
+
+    expect(await second.exited).toBe(1);
+    secondDataDir.remove();
+    expect(second.output().join('\n')).toMatch(
+      /could not listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/,
+    );
+  });
+
+  it('fails to start with JSON logs when the database is unreachable', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const started = runBuiltEntryPoint('apps/api/src/main.js', [], {
+      NODE_ENV: 'production',
+      MONGODB_URI: 'mongodb://app:db-password-123@127.0.0.1:1/codexflow',
+      JWT_PRIVATE_KEYS: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      HOST: '127.0.0.1',
+      PORT: '0',
+    });
+
+    expect(await started.exited).toBe(1);
+    const output = started.output();
+    expect(output.join('\n')).not.toContain('db-password-123');
+    expect(output.at(-1)).toMatch(
+      /^CodexFlow could not start: .*(ECONNREFUSED|Server selection timed out)/,
+    );
+    for (const line of output.slice(0, -1)) {
+      expect(() => JSON.parse(line) as unknown).not.toThrow();
+    }
   });
 
   it('refuses to start in production without MONGODB_URI', async () => {

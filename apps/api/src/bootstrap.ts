@@ -1,9 +1,9 @@
-import { type ModuleMetadata, VersioningType } from '@nestjs/common';
+import { ConsoleLogger, type ModuleMetadata, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 
-import { type AppConfig, configureHttpPipeline } from '@codexflow/core';
+import { type AppConfig, configureHttpPipeline, hardenHttpServer } from '@codexflow/core';
 
 import { AppModule } from './app.module.js';
 import { setupOpenApi } from './openapi.js';
@@ -21,12 +21,19 @@ export async function createApp(
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.register(config, options.imports),
     {
+      // Until pino takes over, start-up messages and start-up failures are JSON lines too.
+      logger: new ConsoleLogger({
+        json: true,
+        colors: false,
+        logLevels: ['fatal', 'error', 'warn'],
+      }),
       bufferLogs: true,
       bodyParser: false,
       abortOnError: false,
     },
   );
   app.useLogger(app.get(Logger));
+  hardenHttpServer(app.getHttpServer());
 
   configureHttpPipeline(app, config);
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -69,12 +69,19 @@ async function main(): Promise<void> {
 
   const logger = app.get(Logger);
   exitGracefully(app, config, logger);
-  await app.listen(config.http.port, config.http.host);
+  try {
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    await app.close();
+    const reason = error instanceof Error ? error.message : String(error);
+    fail(`CodexFlow could not listen on ${config.http.host}:${config.http.port}: ${reason}`);
+  }
 
   const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
   const host = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
-  logger.log(`CodexFlow API listening on http://${host}:${port} (docs at /docs)`);
+  const docs = config.docsEnabled ? ' (API documentation at /docs)' : '';
+  logger.log(`CodexFlow API listening on http://${host}:${port}${docs}`);
 }
 
 await main();

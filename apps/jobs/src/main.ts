@@ -19,7 +19,8 @@ commands.unshift(helpCommand);
 
 /** Runs the command named by the first argument and exits with its status. */
 async function main(argv: string[]): Promise<number> {
-  const [name = 'help', ...args] = argv;
+  const [given = 'help', ...args] = argv;
+  const name = given === '--help' || given === '-h' ? 'help' : given;
   const command = commands.find((candidate) => candidate.name === name);
 
   if (command === undefined) {

@@ -18,7 +18,7 @@ export interface AccessTarget {
 /** The one place that decides `self`, `own`, `team` and `all` on loaded resources. */
 @Injectable()
 export class AccessPolicy {
-  /** Returns the widest scope at which the caller holds the action, if any. */
+  /** Returns the widest scope at which the caller may perform the action, if any. */
   widestScope(principal: Principal, resource: Resource, action: Action): Scope | undefined {
     const prefix = `${resource}:${action}:`;
     let widest: Scope | undefined;

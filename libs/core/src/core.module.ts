@@ -1,10 +1,11 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { RouteTagInterceptor } from './http/route-tag.interceptor.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { CursorCodec } from './pagination/cursor-codec.js';
 import { SecretKeyRing } from './security/secret-key-ring.js';
@@ -25,6 +26,7 @@ export class CoreModule {
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: RouteTagInterceptor },
         { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
         {
           provide: CursorCodec,

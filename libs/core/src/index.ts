@@ -28,3 +28,4 @@ export {
   type PublicIdPrefix,
   PublicIdPipe,
 } from './http/public-id.js';
+export { hardenHttpServer } from './http/client-errors.js';

@@ -29,10 +29,12 @@ export function runBuiltEntryPoint(
   relativePath: string,
   args: string[],
   env: Record<string, string>,
+  options: { detached?: boolean } = {},
 ): Omit<ServiceProcess, 'port'> {
   const child = spawn(process.execPath, [builtEntryPoint(relativePath), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   const lines: string[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
@@ -50,13 +52,14 @@ export function runBuiltEntryPoint(
 export async function startServiceProcess(
   env: Record<string, string>,
   timeoutMs = 60_000,
+  options: { detached?: boolean } = {},
 ): Promise<ServiceProcess> {
-  const started = runBuiltEntryPoint('apps/api/src/main.js', [], {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    ...env,
-  });
+  const started = runBuiltEntryPoint(
+    'apps/api/src/main.js',
+    [],
+    { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    options,
+  );
 
   const port = await new Promise<number>((resolve, reject) => {
     const deadline = Date.now() + timeoutMs;

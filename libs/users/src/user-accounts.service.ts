@@ -16,7 +16,7 @@ import { normaliseEmail, UsersService } from './users.service.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** What the /v1/users routes do with accounts, on top of UsersService. */
+/** Account operations behind the /v1/users routes, built on UsersService. */
 @Injectable()
 export class UserAccountsService {
   constructor(

@@ -20,7 +20,7 @@ interface Rendered {
   html: string;
 }
 
-/** The account mails of the auth flows; sending never fails or delays a request. */
+/** The account mails of the auth flows. MailService queues them, so delivery never fails a request. */
 @Injectable()
 export class AccountMailer {
   constructor(

@@ -25,8 +25,8 @@ export class RegistrationService {
 
   /**
    * Registers a viewer account and mails a verification link. For an address
-   * that is already registered it mails the owner instead; the caller sees
-   * the same result either way, after the same password hashing work.
+   * that is already registered it mails the owner instead. The caller gets the
+   * same result either way, after the same password hashing work.
    */
   async register(registration: RegisterDto): Promise<void> {
     assertAcceptablePassword(this.policy, 'password', registration.password, registration.email);

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 
 const USER_AGENT_MAX_LENGTH = 512;
 
-/** Where a request came from, as recorded on sessions. */
+/** The client address and user agent of a request, as recorded on sessions. */
 export interface ClientContext {
   ipAddress: string | null;
   userAgent: string | null;

@@ -10,7 +10,7 @@ export const REVOCATION_SYNC_INTERVAL_MS = 2_000;
 const CLOCK_SKEW_ALLOWANCE_MS = 10_000;
 
 /**
- * Revoked sessions and access token ids, answered from memory so a request
+ * Revoked sessions and access token ids, checked in memory so a request
  * costs no database round trip. Revocations made here apply at once; those
  * made by other replicas arrive within REVOCATION_SYNC_INTERVAL_MS.
  */

@@ -6,6 +6,12 @@ import { describe, expect, it } from '@jest/globals';
 
 import { ConfigValidationError, loadConfig, parseDurationSeconds } from './app-config.js';
 
+const PRODUCTION_SECRETS = {
+  MONGODB_URI: 'mongodb://db:27017',
+  JWT_PRIVATE_KEYS: '-----BEGIN PRIVATE KEY-----',
+  ENCRYPTION_KEYS: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+};
+
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {
     loadConfig(env);
@@ -38,6 +44,7 @@ describe(loadConfig.name, () => {
 
   it('reads every documented variable', () => {
     const config = loadConfig({
+      ...PRODUCTION_SECRETS,
       NODE_ENV: 'production',
       PORT: '8080',
       HOST: '0.0.0.0',
@@ -67,17 +74,19 @@ describe(loadConfig.name, () => {
   });
 
   it('turns the docs off in production by default', () => {
-    const config = loadConfig({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db:27017' });
+    const config = loadConfig({ ...PRODUCTION_SECRETS, NODE_ENV: 'production' });
 
     expect(config.docsEnabled).toBe(false);
     expect(config.http.host).toBe('0.0.0.0');
   });
 
-  it('rejects production without MONGODB_URI', () => {
+  it('rejects production without its secrets', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
 
-    expect(problems).toHaveLength(1);
+    expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(/MONGODB_URI is required when NODE_ENV=production/);
+    expect(problems[1]).toMatch(/JWT_PRIVATE_KEYS is required when NODE_ENV=production/);
+    expect(problems[2]).toMatch(/ENCRYPTION_KEYS is required when NODE_ENV=production/);
   });
 
   it('lists every problem at once', () => {
@@ -114,6 +123,41 @@ describe(loadConfig.name, () => {
     );
   });
 
+  it.each([
+    ['999.999.999.999/99'],
+    ['10.0.0.0/33'],
+    ['::1/129'],
+    ['proxy.internal'],
+    ['10.0.0.1/8/1'],
+  ])('rejects TRUST_PROXY %s', (value) => {
+    const problems = problemsOf({ TRUST_PROXY: value });
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^TRUST_PROXY must be/);
+  });
+
+  it('accepts IPv6 ranges and keywords in TRUST_PROXY', () => {
+    expect(loadConfig({ TRUST_PROXY: 'fd00::/8, loopback, 192.168.1.10' }).http.trustProxy).toEqual(
+      ['fd00::/8', 'loopback', '192.168.1.10'],
+    );
+  });
+
+  it.each([
+    ['https://app.example.com/'],
+    ['*'],
+    ['app.example.com'],
+    ['https://app.example.com/path'],
+  ])('rejects CORS_ORIGINS entry %s', (origin) => {
+    const problems = problemsOf({ CORS_ORIGINS: origin });
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^CORS_ORIGINS entry .* must be an origin/);
+  });
+
+  it.each([['0x10'], ['1e3'], [' 80'], ['80.5']])('rejects PORT %j', (port) => {
+    expect(problemsOf({ PORT: port })).toEqual(['PORT must be an integer between 0 and 65535']);
+  });
+
   it('requires the bootstrap admin e-mail and password together', () => {
     expect(problemsOf({ BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com' })).toEqual([
       'BOOTSTRAP_ADMIN_PASSWORD is required when BOOTSTRAP_ADMIN_EMAIL is set',
@@ -125,7 +169,7 @@ describe(loadConfig.name, () => {
 
     it('reads a secret from the named file without its final newline', () => {
       const file = join(folder, 'mongodb-uri');
-      writeFileSync(file, 'mongodb://user:pw@db:27017/codexflow\n');
+      writeFileSync(file, 'mongodb://user:pw@db:27017/codexflow \r\n\n');
 
       const config = loadConfig({ MONGODB_URI_FILE: file });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 
 import { plainToInstance } from 'class-transformer';
@@ -86,6 +87,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
       'MONGODB_URI is required when NODE_ENV=production; the embedded database is for development and tests only',
     );
   }
+  if (isProduction && !variables.JWT_PRIVATE_KEYS) {
+    problems.push(
+      'JWT_PRIVATE_KEYS is required when NODE_ENV=production (PEM private keys, newest first)',
+    );
+  }
+  if (isProduction && !variables.ENCRYPTION_KEYS) {
+    problems.push('ENCRYPTION_KEYS is required when NODE_ENV=production (id:base64key entries)');
+  }
 
   const accessTokenTtlSeconds = parseDurationSeconds(variables.ACCESS_TOKEN_TTL ?? '15m');
   if (accessTokenTtlSeconds === undefined) {
@@ -116,6 +125,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     problems.push('REFRESH_IDLE_TTL must not be longer than REFRESH_ABSOLUTE_TTL');
   }
 
+  const corsOrigins = splitList(variables.CORS_ORIGINS);
+  for (const origin of corsOrigins.filter((candidate) => !isOrigin(candidate))) {
+    problems.push(
+      `CORS_ORIGINS entry "${origin}" must be an origin such as https://app.example.com (scheme, host and optional port, no path)`,
+    );
+  }
+
   const trustProxy = parseTrustProxy(variables.TRUST_PROXY);
   if (trustProxy === undefined) {
     problems.push(
@@ -144,7 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
       host: variables.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
       port: variables.PORT ?? 3000,
       jsonBodyLimitBytes: variables.JSON_BODY_LIMIT ?? 1024 * 1024,
-      corsOrigins: splitList(variables.CORS_ORIGINS),
+      corsOrigins,
       trustProxy: trustProxy ?? false,
       shutdownTimeoutMs: (variables.SHUTDOWN_TIMEOUT_SECONDS ?? 10) * 1000,
     },
@@ -189,8 +205,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
 }
 
 /**
- * Replaces each `NAME_FILE` variable by the trimmed content of the file it
- * names, so Kubernetes secrets mounted as files can supply any setting.
+ * Replaces each `NAME_FILE` variable by the content of the file it names,
+ * without trailing whitespace, so Kubernetes secrets mounted as files can supply any setting.
  */
 function resolveFileVariables(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string> {
   const resolved: Record<string, string> = {};
@@ -211,7 +227,7 @@ function resolveFileVariables(env: NodeJS.ProcessEnv, problems: string[]): Recor
       continue;
     }
     try {
-      resolved[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      resolved[name] = readFileSync(path, 'utf8').trimEnd();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
       problems.push(`${name}_FILE names a file that cannot be read (${path}: ${code})`);
@@ -223,6 +239,15 @@ function resolveFileVariables(env: NodeJS.ProcessEnv, problems: string[]): Recor
 
 function describeValidationError(error: ValidationError): string[] {
   return Object.values(error.constraints ?? {});
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
 }
 
 function splitList(value: string | undefined): string[] {
@@ -252,7 +277,19 @@ export function parseDurationSeconds(value: string): number | undefined {
 }
 
 const TRUST_PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
-const IP_OR_CIDR = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)(\/\d{1,3})?$/;
+
+/** Accepts an IPv4 or IPv6 address, optionally with a CIDR prefix length valid for it. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) {
+    return false;
+  }
+  if (prefix === undefined) {
+    return true;
+  }
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
 
 /** Parses TRUST_PROXY into the value Express's `trust proxy` setting expects. */
 function parseTrustProxy(value: string | undefined): boolean | number | string[] | undefined {
@@ -263,6 +300,8 @@ function parseTrustProxy(value: string | undefined): boolean | number | string[]
     return Number(value);
   }
   const entries = splitList(value);
-  const valid = entries.every((entry) => TRUST_PROXY_KEYWORDS.has(entry) || IP_OR_CIDR.test(entry));
+  const valid = entries.every(
+    (entry) => TRUST_PROXY_KEYWORDS.has(entry) || isAddressOrRange(entry),
+  );
   return valid && entries.length > 0 ? entries : undefined;
 }

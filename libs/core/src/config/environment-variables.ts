@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-import { Expose, Transform, Type } from 'class-transformer';
+import { Expose, Transform } from 'class-transformer';
 import {
   IsEmail,
   IsIn,
@@ -27,6 +27,10 @@ export const SECRET_VARIABLES = [
   'BOOTSTRAP_ADMIN_EMAIL',
   'BOOTSTRAP_ADMIN_PASSWORD',
 ] as const;
+
+/** Converts decimal digits only, so `0x10`, `1e3` or ` 80` stay strings and fail validation. */
+const toInteger = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
 
 const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false };
 
@@ -64,7 +68,7 @@ export class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt({ message: PORT_MESSAGE('PORT') })
   @Min(0, { message: PORT_MESSAGE('PORT') })
   @Max(65535, { message: PORT_MESSAGE('PORT') })
@@ -72,7 +76,7 @@ export class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt({ message: PORT_MESSAGE('METRICS_PORT') })
   @Min(0, { message: PORT_MESSAGE('METRICS_PORT') })
   @Max(65535, { message: PORT_MESSAGE('METRICS_PORT') })
@@ -135,7 +139,7 @@ export class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt({ message: REUSE_GRACE_MESSAGE })
   @Min(0, { message: REUSE_GRACE_MESSAGE })
   @Max(10, { message: REUSE_GRACE_MESSAGE })
@@ -143,7 +147,7 @@ export class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt({ message: LOCK_THRESHOLD_MESSAGE })
   @Min(1, { message: LOCK_THRESHOLD_MESSAGE })
   @Max(100, { message: LOCK_THRESHOLD_MESSAGE })
@@ -219,7 +223,7 @@ export class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt({ message: BODY_LIMIT_MESSAGE })
   @Min(1024, { message: BODY_LIMIT_MESSAGE })
   @Max(100 * 1024 * 1024, { message: BODY_LIMIT_MESSAGE })
@@ -227,7 +231,7 @@ export class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt({ message: SHUTDOWN_TIMEOUT_MESSAGE })
   @Min(1, { message: SHUTDOWN_TIMEOUT_MESSAGE })
   @Max(300, { message: SHUTDOWN_TIMEOUT_MESSAGE })
@@ -241,7 +245,7 @@ export class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
-  @Type(() => Number)
+  @Transform(toInteger)
   @IsInt({ message: ERASURE_GRACE_MESSAGE })
   @Min(0, { message: ERASURE_GRACE_MESSAGE })
   @Max(30, { message: ERASURE_GRACE_MESSAGE })

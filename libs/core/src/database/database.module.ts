@@ -1,6 +1,7 @@
 import { type DynamicModule, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
-import mongoose from 'mongoose';
+import { ModuleRef } from '@nestjs/core';
+import { getConnectionToken, MongooseModule } from '@nestjs/mongoose';
+import mongoose, { type Connection } from 'mongoose';
 
 import type { AppConfig } from '../config/app-config.js';
 import { EmbeddedDatabase } from './embedded-database.js';
@@ -10,6 +11,8 @@ const DEFAULT_DATABASE_NAME = 'codexflow';
 /** Where the service's database lives: MONGODB_URI, or an embedded server it started. */
 export class DatabaseServer implements OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseServer.name);
+
+  private moduleRef?: ModuleRef;
 
   constructor(
     readonly uri: string,
@@ -36,11 +39,23 @@ export class DatabaseServer implements OnApplicationShutdown {
     return decodeURIComponent(path) || DEFAULT_DATABASE_NAME;
   }
 
+  /**
+   * Stops the embedded server after closing the connection to it; an open
+   * connection would make the server wait for it before it exits.
+   */
   async onApplicationShutdown(): Promise<void> {
-    if (this.embedded) {
-      await this.embedded.stop();
-      this.logger.log('embedded database stopped');
+    if (!this.embedded) {
+      return;
     }
+    const connection = this.moduleRef?.get<Connection>(getConnectionToken(), { strict: false });
+    await connection?.close();
+    await this.embedded.stop();
+    this.logger.log('embedded database stopped');
+  }
+
+  attach(moduleRef: ModuleRef): this {
+    this.moduleRef = moduleRef;
+    return this;
   }
 }
 
@@ -60,7 +75,14 @@ export class DatabaseModule {
 
     const serverModule: DynamicModule = {
       module: DatabaseServerModule,
-      providers: [{ provide: DatabaseServer, useFactory: () => DatabaseServer.connect(config) }],
+      providers: [
+        {
+          provide: DatabaseServer,
+          inject: [ModuleRef],
+          useFactory: async (moduleRef: ModuleRef) =>
+            (await DatabaseServer.connect(config)).attach(moduleRef),
+        },
+      ],
       exports: [DatabaseServer],
     };
 
@@ -78,6 +100,9 @@ export class DatabaseModule {
             autoIndex: !config.isProduction,
             serverSelectionTimeoutMS: 5_000,
             appName: 'codexflow',
+            // A database that is unreachable at start fails the start within seconds.
+            retryAttempts: 2,
+            retryDelay: 1_000,
           }),
         }),
       ],

@@ -34,6 +34,8 @@ process.once('exit', () => {
  * watches its standard input, which closes with this process.
  */
 export class EmbeddedDatabase {
+  private stopping = false;
+
   private constructor(
     readonly uri: string,
     private readonly child: DatabaseProcess,
@@ -47,8 +49,11 @@ export class EmbeddedDatabase {
     const directory = join(dataDir, 'ferretdb');
     mkdirSync(directory, { recursive: true, mode: 0o700 });
 
+    // A process group of its own keeps a terminal's Ctrl-C away from the server,
+    // so it stops only when this process stops it or exits.
     const child = spawn(binary, ['-data-dir', directory, '-listen-addr', '127.0.0.1:0'], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
     });
     running.add(child);
     child.once('exit', () => running.delete(child));
@@ -56,7 +61,13 @@ export class EmbeddedDatabase {
 
     try {
       const uri = await readListeningUri(child);
-      return new EmbeddedDatabase(uri, child);
+      const database = new EmbeddedDatabase(uri, child);
+      child.once('exit', (code, signal) => {
+        if (!database.stopping) {
+          log(`embedded database exited unexpectedly (code ${code}, signal ${signal})`);
+        }
+      });
+      return database;
     } catch (error) {
       child.kill('SIGKILL');
       throw error;
@@ -72,6 +83,7 @@ export class EmbeddedDatabase {
     if (this.child.exitCode !== null || this.child.signalCode !== null) {
       return;
     }
+    this.stopping = true;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);

@@ -2,8 +2,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import type { HttpLogger } from 'pino-http';
 
 import type { AppConfig } from '../config/app-config.js';
+import { HTTP_LOGGER } from '../logging/logging.module.js';
 import { ProblemException } from './problem-details.js';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './request-id.js';
 
@@ -29,13 +31,26 @@ function hasBody(request: Request): boolean {
   );
 }
 
-/** Rejects request bodies that are not JSON with 415 before they are parsed. */
-function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
-  if (METHODS_WITH_BODY.has(request.method) && hasBody(request) && !request.is(JSON_TYPES)) {
-    next(new ProblemException(415, 'The request body must be sent as application/json'));
-    return;
-  }
-  next();
+/**
+ * Rejects, before reading them, request bodies that are not JSON (415) and
+ * JSON bodies whose declared length is over the limit (413).
+ */
+function checkBodyHeaders(limitBytes: number) {
+  return (request: Request, _response: Response, next: NextFunction): void => {
+    if (!METHODS_WITH_BODY.has(request.method) || !hasBody(request)) {
+      next();
+      return;
+    }
+    if (!request.is(JSON_TYPES)) {
+      next(new ProblemException(415, 'The request body must be sent as application/json'));
+      return;
+    }
+    if (Number(request.headers['content-length'] ?? 0) > limitBytes) {
+      next(new ProblemException(413, `The request body exceeds the limit of ${limitBytes} bytes`));
+      return;
+    }
+    next();
+  };
 }
 
 /**
@@ -48,6 +63,7 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
   app.use(requestIdMiddleware);
+  app.use(app.get<HttpLogger>(HTTP_LOGGER));
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: API_CONTENT_SECURITY_POLICY },
@@ -56,6 +72,11 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
       referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
     }),
   );
+  // Responses differ by Origin whether or not it is allowed, so caches must key on it.
+  app.use((_request: Request, response: Response, next: NextFunction) => {
+    response.vary('Origin');
+    next();
+  });
   app.enableCors({
     origin: (origin, callback) =>
       callback(null, origin !== undefined && allowedOrigins.has(origin)),
@@ -64,6 +85,6 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
     maxAge: 600,
   });
   app.use(cookieParser());
-  app.use(requireJsonBody);
+  app.use(checkBodyHeaders(config.http.jsonBodyLimitBytes));
   app.useBodyParser('json', { limit: config.http.jsonBodyLimitBytes, type: JSON_TYPES });
 }

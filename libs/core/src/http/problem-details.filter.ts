@@ -63,6 +63,11 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   );
 }
 
+function isDecompressionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('Z_');
+}
+
 function describeHttpException(exception: HttpException): Rendered {
   const status = exception.getStatus();
 
@@ -120,6 +125,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(rendered.headers ?? {})) {
       response.setHeader(name, value);
     }
+    if (!request.complete) {
+      // The rest of the body is unread: close the connection instead of draining it.
+      response.setHeader('Connection', 'close');
+    }
     response.status(rendered.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
 
@@ -128,6 +137,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const parserError = exception instanceof HttpException ? exception.cause : exception;
     if (isBodyParserError(parserError)) {
       return BODY_PARSER_ERRORS[parserError.type]!(parserError);
+    }
+    if (isDecompressionError(parserError)) {
+      return badRequest('The request body could not be decompressed');
     }
     if (exception instanceof HttpException) {
       const rendered = describeHttpException(exception);

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import type { LevelWithSilent } from 'pino';
+import { type HttpLogger, pinoHttp } from 'pino-http';
 
 import type { AppConfig } from '../config/app-config.js';
 import { type RequestWithId } from '../http/request-id.js';
@@ -9,19 +11,25 @@ import { maskLogValue, maskText } from './mask.js';
 
 interface ExpressRequestFields {
   originalUrl?: string;
-  baseUrl?: string;
-  route?: { path?: string };
+  matchedRoute?: string;
+}
+
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Logs the request by method, path and matched route only: no headers, body or client address. */
 export function serializeRequest(request: IncomingMessage & ExpressRequestFields & RequestWithId) {
   const url = request.originalUrl ?? request.url ?? '';
-  const routePath = request.route?.path;
   return {
     id: request.id,
     method: request.method,
-    path: maskText(url.split('?')[0] ?? ''),
-    route: routePath === undefined ? undefined : `${request.baseUrl ?? ''}${routePath}`,
+    path: maskText(decodePath(url.split('?')[0] ?? '')),
+    route: request.matchedRoute,
   };
 }
 
@@ -29,40 +37,52 @@ export function serializeResponse(response: ServerResponse) {
   return { statusCode: response.statusCode };
 }
 
-/** JSON logs through pino, one line per request, masked by maskLogValue. */
+/** Injection token of the pino-http middleware, which the HTTP pipeline installs first. */
+export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
+
+/** Builds the request logger: one JSON line per request, masked by maskLogValue. */
+export function createHttpLogger(config: AppConfig): HttpLogger {
+  return pinoHttp<IncomingMessage, ServerResponse, never>({
+    level: config.logLevel,
+    genReqId: (request) => (request as RequestWithId).id,
+    wrapSerializers: false,
+    serializers: {
+      req: serializeRequest,
+      res: serializeResponse,
+      err: (error: unknown) => maskLogValue(error),
+    },
+    formatters: {
+      log: (object) => maskLogValue(object),
+    },
+    customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
+    customLogLevel: (_request, response, error): LevelWithSilent => {
+      if (error !== undefined || response.statusCode >= 500) {
+        return 'error';
+      }
+      return response.statusCode >= 400 ? 'warn' : 'info';
+    },
+    customSuccessMessage: () => 'request completed',
+    customErrorMessage: () => 'request failed',
+    quietReqLogger: true,
+  });
+}
+
+/**
+ * JSON logs through pino. The request logger runs as the first Express
+ * middleware, so requests rejected before routing are logged too; Nest's own
+ * logs go through the same pino instance.
+ */
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const httpLogger = createHttpLogger(config);
     return {
       module: LoggingModule,
       imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            genReqId: (request) => (request as RequestWithId).id,
-            wrapSerializers: false,
-            serializers: {
-              req: serializeRequest,
-              res: serializeResponse,
-              err: (error: unknown) => maskLogValue(error),
-            },
-            formatters: {
-              log: (object) => maskLogValue(object),
-            },
-            customAttributeKeys: { responseTime: 'durationMs' },
-            customLogLevel: (_request, response, error) => {
-              if (error !== undefined || response.statusCode >= 500) {
-                return 'error';
-              }
-              return response.statusCode >= 400 ? 'warn' : 'info';
-            },
-            customSuccessMessage: () => 'request completed',
-            customErrorMessage: () => 'request failed',
-            quietReqLogger: true,
-          },
-        }),
+        LoggerModule.forRoot({ pinoHttp: { logger: httpLogger.logger }, useExisting: true }),
       ],
-      exports: [LoggerModule],
+      providers: [{ provide: HTTP_LOGGER, useValue: httpLogger }],
+      exports: [LoggerModule, HTTP_LOGGER],
     };
   }
 }

@@ -73,6 +73,22 @@ const SECRETS_IN_CONTEXT: Array<[string, string, unknown]> = [
   ],
   ['e-mail local part', 'jonathan.smith', { email: 'jonathan.smith@example.com' }],
   ['e-mail in free text', 'margaret', { msg: 'login failed for margaret@example.org' }],
+  ['e-mail without a top-level domain', 'robert', { msg: 'robert@localhost' }],
+  ['e-mail with an international domain', 'jürgen', { msg: 'jürgen@bücher.de' }],
+  [
+    'refresh token in free text',
+    'rt-secret-value-1',
+    { msg: 'refreshToken=rt-secret-value-1 sent' },
+  ],
+  [
+    'cookie pair in free text',
+    'cookie-val-0001',
+    { msg: 'got cf_refresh=cookie-val-0001; path=/' },
+  ],
+  ['session id in a path parameter', 'ABCDEF123456', { url: '/x;jsessionid=ABCDEF123456' }],
+  ['pwd field', 'short-pw-01', { pwd: 'short-pw-01' }],
+  ['phone number', '+14155550100', { phone: '+14155550100' }],
+  ['TOTP secret', 'JBSWY3DPEHPK3PXP', { totp: 'JBSWY3DPEHPK3PXP' }],
 ];
 
 describe(maskLogValue.name, () => {

@@ -20,6 +20,11 @@ const REMOVED_KEYS = [
   'code',
   'recoverycode',
   'recoverycodes',
+  'pwd',
+  'pass',
+  'totp',
+  'phone',
+  'phonenumber',
   'privatekey',
   'privatekeys',
   'encryptionkeys',
@@ -43,12 +48,13 @@ const CUT_KEY_FRAGMENTS = [
   'bearer',
 ];
 
-const EMAIL = /([A-Za-z0-9._%+-]{1,64})@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})/g;
+const EMAIL = /([\p{L}\p{N}._%+-]{1,64})@([\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*)/gu;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^:/@\s]+):([^@\s]+)@/gi;
-const SECRET_QUERY_PARAMETER =
-  /([?&](?:token|code|password|secret|api[_-]?key|access_token|refresh_token|signature)=)[^&#\s]*/gi;
+/** `name=value` pairs in URLs, cookies and free text whose names carry secrets. */
+const SECRET_PARAMETER =
+  /((?:^|[?&;\s,])(?:[a-z_]*token|[a-z_]*code|pass(?:word)?|pwd|secret|api[_-]?key|signature|csrf|cf_[a-z]+|jsessionid|session(?:_?id)?)=)[^&#;\s,]*/gi;
 
 function normaliseKey(key: string): string {
   return key.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -87,7 +93,7 @@ export function maskText(text: string): string {
       )
       .replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED}`)
       .replace(JWT, (token) => cutSecret(token))
-      .replace(SECRET_QUERY_PARAMETER, (_match, name: string) => `${name}${REDACTED}`),
+      .replace(SECRET_PARAMETER, (_match, name: string) => `${name}${REDACTED}`),
   );
 }
 
