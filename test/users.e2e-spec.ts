@@ -9,6 +9,7 @@ import {
   STRONG_PASSWORD,
   uniqueEmail,
 } from './support/identity.js';
+import { enrollEmailFactor, enrollTotp, signInWithTotp, stepUpCode } from './support/mfa.js';
 
 const ADMIN_EMAIL = 'root.admin@example.com';
 const ADMIN_PASSWORD = 'bootstrap admin passphrase 1';
@@ -34,8 +35,17 @@ describe('users', () => {
         BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
       },
     });
-    adminToken = (await signIn(testApp, ADMIN_EMAIL, ADMIN_PASSWORD)).accessToken;
+    const passwordOnly = await signIn(testApp, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const { secret } = await enrollTotp(testApp, passwordOnly.accessToken);
+    adminToken = (await signInWithTotp(testApp, ADMIN_EMAIL, secret, 1, ADMIN_PASSWORD))
+      .accessToken;
+    await enrollEmailFactor(testApp, sink, adminToken, ADMIN_EMAIL);
   });
+
+  /** A fresh step-up code for the admin, mailed on request. */
+  function adminStepUp(): Promise<string> {
+    return stepUpCode(testApp, sink, adminToken, ADMIN_EMAIL);
+  }
 
   afterAll(async () => {
     await testApp.close();
@@ -226,10 +236,17 @@ describe('users', () => {
     it('apply to live sessions at their next refresh', async () => {
       const user = await invited('viewer');
 
-      const changed = await testApp.http
+      const withoutCode = await testApp.http
         .patch(`/v1/users/${user.id}/role`)
         .set('Authorization', `Bearer ${adminToken}`)
         .send({ role: 'designer' });
+      expect(withoutCode.status).toBe(403);
+      expect(withoutCode.body.detail).toMatch(/MFA is required/);
+
+      const changed = await testApp.http
+        .patch(`/v1/users/${user.id}/role`)
+        .set('Authorization', `Bearer ${adminToken}`)
+        .send({ role: 'designer', mfaCode: await adminStepUp() });
       expect(changed.status).toBe(200);
       expect(changed.body.role).toBe('designer');
 
@@ -259,7 +276,7 @@ describe('users', () => {
       const response = await testApp.http
         .patch(`/v1/users/${adminId}/role`)
         .set('Authorization', `Bearer ${adminToken}`)
-        .send({ role: 'viewer' });
+        .send({ role: 'viewer', mfaCode: await adminStepUp() });
 
       expect(response.status).toBe(409);
     });
@@ -284,10 +301,16 @@ describe('users', () => {
       const victim = await signIn(testApp, email);
       const victimId = claimsOf(victim.accessToken).sub as string;
 
-      const erased = await testApp.http
+      const withoutCode = await testApp.http
         .delete(`/v1/users/${victimId}`)
         .set('Authorization', `Bearer ${adminToken}`)
         .send({});
+      expect(withoutCode.status).toBe(403);
+
+      const erased = await testApp.http
+        .delete(`/v1/users/${victimId}`)
+        .set('Authorization', `Bearer ${adminToken}`)
+        .send({ mfaCode: await adminStepUp() });
       expect(erased.status).toBe(202);
       const purgeAfter = Date.parse(erased.body.purgeAfter as string);
       expect(purgeAfter).toBeGreaterThan(Date.now() + 29 * 24 * 3600 * 1000);

@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common'
 import { APP_GUARD } from '@nestjs/core';
 
 import { AccessModule, PermissionGuard } from '@codexflow/access';
-import { AuthModule, CsrfGuard, JwtAuthGuard } from '@codexflow/auth';
+import { AuthModule, CsrfGuard, JwtAuthGuard, MfaEnforcementGuard } from '@codexflow/auth';
 import { type AppConfig, CoreModule } from '@codexflow/core';
 import { MailModule } from '@codexflow/mail';
 import { MonitoringModule } from '@codexflow/monitoring';
@@ -10,7 +10,7 @@ import { UsersModule } from '@codexflow/users';
 
 /**
  * The HTTP service. Each domain module is one import here. The global guards
- * run in the order listed: authentication, CSRF, then permissions.
+ * run in the order listed: authentication, CSRF, admin MFA, then permissions.
  */
 @Module({})
 export class AppModule {
@@ -29,6 +29,7 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: CsrfGuard },
+        { provide: APP_GUARD, useExisting: MfaEnforcementGuard },
         { provide: APP_GUARD, useExisting: PermissionGuard },
       ],
     };

@@ -2,10 +2,11 @@ import 'reflect-metadata';
 
 import { type JobCommand, formatHelp } from './commands.js';
 import { buildEmbeddedDatabaseCommand } from './embedded-database-build.command.js';
+import { rotateEncryptionCommand } from './encryption-rotate.command.js';
 
 const EXIT_USAGE = 2;
 
-const commands: JobCommand[] = [buildEmbeddedDatabaseCommand];
+const commands: JobCommand[] = [buildEmbeddedDatabaseCommand, rotateEncryptionCommand];
 
 const helpCommand: JobCommand = {
   name: 'help',

@@ -3,6 +3,7 @@ import { SetMetadata } from '@nestjs/common';
 import type { Action, Resource } from './permissions.js';
 
 export const PUBLIC_ROUTE = 'codexflow:public-route';
+export const ALLOW_WITHOUT_MFA = 'codexflow:allow-without-mfa';
 export const REQUIRED_PERMISSION = 'codexflow:required-permission';
 
 /** Marks a route that anyone may call without credentials. */
@@ -20,3 +21,10 @@ export interface RequiredPermission {
  */
 export const RequirePermission = (resource: Resource, action: Action) =>
   SetMetadata(REQUIRED_PERMISSION, { resource, action } satisfies RequiredPermission);
+
+/**
+ * Marks a route that an admin may call before signing in with a second
+ * factor: reading their profile, enrolling MFA, step-up challenges, sessions
+ * and logout. Every other route needs `mfa` in an admin's `amr`.
+ */
+export const AllowWithoutMfa = () => SetMetadata(ALLOW_WITHOUT_MFA, true);

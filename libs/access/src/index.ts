@@ -1,6 +1,12 @@
 export { AccessModule } from './access.module.js';
 export { AccessPolicy, type AccessTarget } from './access-policy.js';
-export { Public, PUBLIC_ROUTE, RequirePermission } from './decorators.js';
+export {
+  ALLOW_WITHOUT_MFA,
+  AllowWithoutMfa,
+  Public,
+  PUBLIC_ROUTE,
+  RequirePermission,
+} from './decorators.js';
 export { PermissionGuard } from './permission.guard.js';
 export {
   type Action,

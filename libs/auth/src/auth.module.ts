@@ -19,6 +19,23 @@ import { CsrfGuard } from './http/csrf.js';
 import { JwksController } from './http/jwks.controller.js';
 import { JwtAuthGuard } from './http/jwt-auth.guard.js';
 import { JwtStrategy } from './http/jwt.strategy.js';
+import { MfaEnforcementGuard } from './http/mfa-enforcement.guard.js';
+import { MfaCodesService } from './mfa/mfa-codes.service.js';
+import { MfaFactorsService } from './mfa/mfa-factors.service.js';
+import { MfaLoginService } from './mfa/mfa-login.service.js';
+import { MfaController } from './mfa/mfa.controller.js';
+import {
+  MfaCode,
+  MfaCodeSchema,
+  MfaFactor,
+  MfaFactorSchema,
+  MfaLogin,
+  MfaLoginSchema,
+  RecoveryCode,
+  RecoveryCodeSchema,
+} from './mfa/mfa.schemas.js';
+import { RecoveryCodesService } from './mfa/recovery-codes.service.js';
+import { StepUpService } from './mfa/step-up.service.js';
 import { SessionsController } from './http/sessions.controller.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { PasswordPolicy } from './passwords/password-policy.js';
@@ -48,9 +65,13 @@ export const ID_TOKEN_AUDIENCE = 'codexflow-web';
       { name: RefreshToken.name, schema: RefreshTokenSchema },
       { name: OneTimeToken.name, schema: OneTimeTokenSchema },
       { name: Revocation.name, schema: RevocationSchema },
+      { name: MfaFactor.name, schema: MfaFactorSchema },
+      { name: RecoveryCode.name, schema: RecoveryCodeSchema },
+      { name: MfaCode.name, schema: MfaCodeSchema },
+      { name: MfaLogin.name, schema: MfaLoginSchema },
     ]),
   ],
-  controllers: [AuthController, SessionsController, JwksController],
+  controllers: [AuthController, MfaController, SessionsController, JwksController],
   providers: [
     {
       provide: KeyRing,
@@ -76,15 +97,29 @@ export const ID_TOKEN_AUDIENCE = 'codexflow-web';
     JwtAuthGuard,
     JwtStrategy,
     LoginService,
+    MfaCodesService,
+    MfaEnforcementGuard,
+    MfaFactorsService,
+    MfaLoginService,
     OneTimeTokensService,
     PasswordHasher,
     PasswordPolicy,
     PasswordService,
+    RecoveryCodesService,
     RegistrationService,
     RevocationService,
     SessionsService,
+    StepUpService,
     TokenIssuer,
   ],
-  exports: [AccountLifecycle, CsrfGuard, JwtAuthGuard, SessionsService, TokenSigner],
+  exports: [
+    AccountLifecycle,
+    CsrfGuard,
+    JwtAuthGuard,
+    MfaEnforcementGuard,
+    MfaFactorsService,
+    SessionsService,
+    TokenSigner,
+  ],
 })
 export class AuthModule {}

@@ -8,6 +8,7 @@ import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { RouteTagInterceptor } from './http/route-tag.interceptor.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { CursorCodec } from './pagination/cursor-codec.js';
+import { FieldCipher } from './security/field-cipher.js';
 import { SecretKeyRing } from './security/secret-key-ring.js';
 import { LoggingModule } from './logging/logging.module.js';
 
@@ -29,12 +30,24 @@ export class CoreModule {
         { provide: APP_INTERCEPTOR, useClass: RouteTagInterceptor },
         { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
         {
+          provide: FieldCipher,
+          inject: [SecretKeyRing],
+          useFactory: (ring: SecretKeyRing) => new FieldCipher(ring),
+        },
+        {
           provide: CursorCodec,
           inject: [SecretKeyRing],
           useFactory: (ring: SecretKeyRing) => new CursorCodec(ring),
         },
       ],
-      exports: [ConfigModule, LoggingModule, DatabaseModule, SecretKeyRing, CursorCodec],
+      exports: [
+        ConfigModule,
+        LoggingModule,
+        DatabaseModule,
+        SecretKeyRing,
+        CursorCodec,
+        FieldCipher,
+      ],
     };
   }
 }

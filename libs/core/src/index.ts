@@ -29,3 +29,4 @@ export {
   PublicIdPipe,
 } from './http/public-id.js';
 export { hardenHttpServer } from './http/client-errors.js';
+export { EncryptedValueError, FieldCipher } from './security/field-cipher.js';

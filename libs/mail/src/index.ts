@@ -10,8 +10,11 @@ export {
   invitation,
   MAIL_LINK_PATHS,
   type MailContent,
+  mfaCode,
   passwordChanged,
   passwordReset,
+  recoveryCodeUsed,
   verifyEmail,
 } from './mail-templates.js';
 export { MailService, type OutgoingMail } from './mail.service.js';
+export { type OutgoingSms, SmsService } from './sms.service.js';

@@ -121,3 +121,25 @@ export function passwordChanged(): MailContent {
     'If you did not, reset your password now and contact your CodexFlow administrator.',
   ]);
 }
+
+const MFA_CODE_PURPOSES: Record<string, string> = {
+  enroll: 'confirm this address as a sign-in factor',
+  login: 'finish signing in',
+  'step-up': 'confirm a sensitive change to your account',
+};
+
+/** A 6-digit code for multi-factor authentication; `purpose` is `enroll`, `login` or `step-up`. */
+export function mfaCode(code: string, purpose: string, minutes: number): MailContent {
+  const action = MFA_CODE_PURPOSES[purpose] ?? 'confirm your identity';
+  return compose(`Your CodexFlow code: ${code}`, [
+    `Use the code ${code} to ${action}. It is valid for ${minutes} minutes and works once.`,
+    'If you did not request it, someone may know your password: change it.',
+  ]);
+}
+
+export function recoveryCodeUsed(remaining: number): MailContent {
+  return compose('A CodexFlow recovery code was used', [
+    `A recovery code was used to sign in to your CodexFlow account. ${remaining} unused recovery codes remain.`,
+    'If this was not you, change your password and review your sessions at once.',
+  ]);
+}

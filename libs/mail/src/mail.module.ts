@@ -4,16 +4,23 @@ import type { AppConfig } from '@codexflow/core';
 
 import type { MailRetryOptions } from './mail-retry.js';
 import { MailService } from './mail.service.js';
+import { SmsService } from './sms.service.js';
 
-/** Provides MailService to every module. `options` overrides the retry defaults, for tests. */
+/**
+ * Provides MailService and SmsService to every module. `options` overrides the retry defaults of
+ * both, for tests.
+ */
 @Global()
 @Module({})
 export class MailModule {
   static forRoot(config: AppConfig, options?: MailRetryOptions): DynamicModule {
     return {
       module: MailModule,
-      providers: [{ provide: MailService, useFactory: () => new MailService(config, options) }],
-      exports: [MailService],
+      providers: [
+        { provide: MailService, useFactory: () => new MailService(config, options) },
+        { provide: SmsService, useFactory: () => new SmsService(config, options) },
+      ],
+      exports: [MailService, SmsService],
     };
   }
 }

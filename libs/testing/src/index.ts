@@ -7,3 +7,9 @@ export {
 export { createTempDir, type TempDir } from './temp-dir.js';
 export { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';
 export { type MailMatch, type ReceivedMail, type SmtpSink, startSmtpSink } from './smtp-sink.js';
+export {
+  type ReceivedSms,
+  type SmsMatch,
+  type SmsReceiver,
+  startSmsReceiver,
+} from './sms-receiver.js';

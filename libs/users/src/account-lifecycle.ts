@@ -1,3 +1,5 @@
+import type { Principal } from '@codexflow/access';
+
 import type { User } from './user.schema.js';
 
 /**
@@ -11,6 +13,9 @@ export abstract class AccountLifecycle {
 
   /** Mails an invitation link to a newly invited user. */
   abstract sendInvitation(user: User): Promise<void>;
+
+  /** Rejects with 403 unless a caller with MFA sent a valid fresh code. */
+  abstract requireStepUp(actor: Principal, mfaCode: string | undefined): Promise<void>;
 
   /** Mails a verification link to `newEmail`; the address changes once it is followed. */
   abstract startEmailChange(user: User, newEmail: string): Promise<void>;

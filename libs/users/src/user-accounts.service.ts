@@ -81,7 +81,8 @@ export class UserAccountsService {
     return user;
   }
 
-  async changeRole(userId: string, role: Role): Promise<User> {
+  async changeRole(actor: Principal, userId: string, role: Role, mfaCode?: string): Promise<User> {
+    await this.lifecycle.requireStepUp(actor, mfaCode);
     const user = await this.get(userId);
     if (user.role === 'admin' && role !== 'admin' && !(await this.hasAnotherAdmin(userId))) {
       throw new ProblemException(HttpStatus.CONFLICT, 'The last admin cannot lose the admin role');
@@ -95,7 +96,8 @@ export class UserAccountsService {
   }
 
   /** Stops sign-in at once and schedules the purge; returns when the purge may run. */
-  async scheduleErasure(actor: Principal, userId: string): Promise<Date> {
+  async scheduleErasure(actor: Principal, userId: string, mfaCode?: string): Promise<Date> {
+    await this.lifecycle.requireStepUp(actor, mfaCode);
     if (actor.userId === userId) {
       throw new ProblemException(
         HttpStatus.CONFLICT,

@@ -118,7 +118,7 @@ export function toUserResponse(user: User): UserResponseDto {
     name: user.name,
     role: user.role,
     emailVerified: user.emailVerified,
-    mfa: false,
+    mfa: user.mfaEnabled === true,
     status: user.status,
     pendingEmail: user.pendingEmail,
     createdAt: user.createdAt.toISOString(),

@@ -41,6 +41,10 @@ export class User {
   @Prop({ type: String, required: true, enum: USER_STATUSES, default: 'active' })
   status!: UserStatus;
 
+  /** Whether a second factor is active; the auth module keeps it in step with its factors. */
+  @Prop({ type: Boolean, required: true, default: false })
+  mfaEnabled!: boolean;
+
   @Prop({ type: Number, required: true, default: 0 })
   failedLoginCount!: number;
 

@@ -14,6 +14,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import {
   AccessPolicy,
+  AllowWithoutMfa,
   CurrentPrincipal,
   type Principal,
   RequirePermission,
@@ -48,6 +49,7 @@ export class UsersController {
   ) {}
 
   @Get('me')
+  @AllowWithoutMfa()
   @ApiOperation({ summary: 'Your profile' })
   async me(@CurrentPrincipal() principal: Principal): Promise<UserResponseDto> {
     return toUserResponse(await this.accounts.getActive(principal.userId));
@@ -102,10 +104,11 @@ export class UsersController {
     summary: "Change a user's role (admin); live sessions get it at their next refresh",
   })
   async changeRole(
+    @CurrentPrincipal() principal: Principal,
     @Param('id', userIdPipe) id: string,
     @Body() body: ChangeRoleDto,
   ): Promise<UserResponseDto> {
-    return toUserResponse(await this.accounts.changeRole(id, body.role));
+    return toUserResponse(await this.accounts.changeRole(principal, id, body.role, body.mfaCode));
   }
 
   @Delete(':id')
@@ -117,9 +120,9 @@ export class UsersController {
   async erase(
     @CurrentPrincipal() principal: Principal,
     @Param('id', userIdPipe) id: string,
-    @Body() _body: EraseUserDto,
+    @Body() body: EraseUserDto,
   ): Promise<{ purgeAfter: string }> {
-    const purgeAfter = await this.accounts.scheduleErasure(principal, id);
+    const purgeAfter = await this.accounts.scheduleErasure(principal, id, body.mfaCode);
     return { purgeAfter: purgeAfter.toISOString() };
   }
 }

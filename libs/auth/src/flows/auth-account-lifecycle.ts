@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 
+import type { Principal } from '@codexflow/access';
 import { AccountLifecycle, type User } from '@codexflow/users';
+
+import { StepUpService } from '../mfa/step-up.service.js';
 
 import { SessionsService } from '../sessions/sessions.service.js';
 import { AccountMailer } from './account-mailer.js';
@@ -13,8 +16,13 @@ export class AuthAccountLifecycle extends AccountLifecycle {
     private readonly sessions: SessionsService,
     private readonly tokens: OneTimeTokensService,
     private readonly mailer: AccountMailer,
+    private readonly stepUp: StepUpService,
   ) {
     super();
+  }
+
+  requireStepUp(actor: Principal, mfaCode: string | undefined): Promise<void> {
+    return this.stepUp.require(actor, mfaCode);
   }
 
   revokeSessions(userId: string, keepSessionId?: string): Promise<void> {

@@ -3,6 +3,8 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, ProblemException } from '@codexflow/core';
 import { type User, UsersService } from '@codexflow/users';
 
+import { MfaLoginService } from '../mfa/mfa-login.service.js';
+import type { MfaRequiredDto } from '../mfa/mfa.dto.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import type { ClientContext } from '../sessions/client-context.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -41,6 +43,7 @@ export class LoginService {
     private readonly sessions: SessionsService,
     private readonly issuer: TokenIssuer,
     private readonly mailer: AccountMailer,
+    private readonly mfaLogins: MfaLoginService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -49,7 +52,11 @@ export class LoginService {
    * all get the same 401 after the same hashing work. A locked account gets
    * 429 even with the right password.
    */
-  async login(email: string, password: string, client: ClientContext): Promise<TokenSet> {
+  async login(
+    email: string,
+    password: string,
+    client: ClientContext,
+  ): Promise<TokenSet | MfaRequiredDto> {
     const user = await this.users.findByEmail(email);
     if (user === null || user.passwordHash === null) {
       await this.hasher.verifyDummy(password);
@@ -79,6 +86,11 @@ export class LoginService {
       lockedUntil: null,
       lockLevel: 0,
     });
+
+    const methods = await this.mfaLogins.methodsFor(user.publicId);
+    if (methods.length > 0) {
+      return this.mfaLogins.start(user, methods);
+    }
     return this.startSession(user, ['pwd'], client);
   }
 

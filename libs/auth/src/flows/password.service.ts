@@ -4,6 +4,7 @@ import type { Principal } from '@codexflow/access';
 import { ProblemException } from '@codexflow/core';
 import { UsersService } from '@codexflow/users';
 
+import { StepUpService } from '../mfa/step-up.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { PasswordPolicy } from '../passwords/password-policy.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -24,6 +25,7 @@ export class PasswordService {
     private readonly tokens: OneTimeTokensService,
     private readonly sessions: SessionsService,
     private readonly mailer: AccountMailer,
+    private readonly stepUp: StepUpService,
   ) {}
 
   /** Mails a reset link to an active account; silent for any other address. */
@@ -67,7 +69,12 @@ export class PasswordService {
   }
 
   /** Changes the caller's password and signs out their other sessions. */
-  async change(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
+  async change(
+    principal: Principal,
+    currentPassword: string,
+    newPassword: string,
+    mfaCode: string | undefined,
+  ): Promise<void> {
     const user = await this.users.findById(principal.userId);
     if (user?.status !== 'active' || user.passwordHash === null) {
       throw new ProblemException(HttpStatus.UNAUTHORIZED, 'The account is no longer active');
@@ -75,6 +82,7 @@ export class PasswordService {
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
       throw new ProblemException(HttpStatus.FORBIDDEN, 'The current password is incorrect');
     }
+    await this.stepUp.require(principal, mfaCode);
     assertAcceptablePassword(this.policy, 'newPassword', newPassword, user.email);
 
     await this.users.update(user.publicId, {

@@ -19,7 +19,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
-import { CurrentPrincipal, type Principal, Public } from '@codexflow/access';
+import { AllowWithoutMfa, CurrentPrincipal, type Principal, Public } from '@codexflow/access';
 import { APP_CONFIG, type AppConfig, ProblemException } from '@codexflow/core';
 import { UsersService } from '@codexflow/users';
 
@@ -35,6 +35,7 @@ import {
   TokenSetDto,
 } from '../flows/auth.dto.js';
 import { InvitationService } from '../flows/invitation.service.js';
+import type { MfaRequiredDto } from '../mfa/mfa.dto.js';
 import { LoginService } from '../flows/login.service.js';
 import { PasswordService } from '../flows/password.service.js';
 import { RegistrationService } from '../flows/registration.service.js';
@@ -106,15 +107,21 @@ export class AuthController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Sign in with e-mail and password; also sets the session cookies' })
-  @ApiOkResponse({ type: TokenSetDto })
+  @ApiOkResponse({
+    description:
+      'A token set, or, when MFA is enrolled, { mfaRequired, mfaToken, methods } and no tokens',
+    type: TokenSetDto,
+  })
   async login(
     @Body() body: LoginDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<TokenSet> {
-    const tokens = await this.logins.login(body.email, body.password, clientContext(request));
-    setSessionCookies(request, response, tokens, this.config);
-    return tokens;
+  ): Promise<TokenSet | MfaRequiredDto> {
+    const result = await this.logins.login(body.email, body.password, clientContext(request));
+    if ('accessToken' in result) {
+      setSessionCookies(request, response, result, this.config);
+    }
+    return result;
   }
 
   @Public()
@@ -153,6 +160,7 @@ export class AuthController {
     return tokens;
   }
 
+  @AllowWithoutMfa()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerAuth()
@@ -213,7 +221,7 @@ export class AuthController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: ChangePasswordDto,
   ): Promise<void> {
-    await this.passwords.change(principal, body.currentPassword, body.newPassword);
+    await this.passwords.change(principal, body.currentPassword, body.newPassword, body.mfaCode);
   }
 
   @Public()

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { CurrentPrincipal, type Principal } from '@codexflow/access';
+import { AllowWithoutMfa, CurrentPrincipal, type Principal } from '@codexflow/access';
 import { type Page, ProblemException, PublicIdPipe } from '@codexflow/core';
 
 import { SessionResponseDto } from '../flows/auth.dto.js';
@@ -9,6 +9,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 
 @ApiTags('auth')
 @ApiBearerAuth()
+@AllowWithoutMfa()
 @Controller('auth/sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}

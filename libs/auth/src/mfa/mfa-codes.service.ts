@@ -1,0 +1,96 @@
+import { createHmac, randomInt } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import mongoose, { type Model } from 'mongoose';
+
+import { SecretKeyRing } from '@codexflow/core';
+import { MailService, mfaCode } from '@codexflow/mail';
+import { SmsService } from '@codexflow/mail';
+
+import { type CodeMethod, type CodePurpose, MfaCode } from './mfa.schemas.js';
+
+export const MFA_CODE_MINUTES = 10;
+
+/** Where a code is sent: the account e-mail or the verified phone number. */
+export interface CodeDestination {
+  email: string;
+  phone: string | null;
+}
+
+/**
+ * Mailed and texted 6-digit codes. A code space of a million is small, so
+ * codes are stored as HMACs under a server key rather than plain hashes, and
+ * each is usable once within MFA_CODE_MINUTES.
+ */
+@Injectable()
+export class MfaCodesService {
+  constructor(
+    @InjectModel(MfaCode.name) private readonly codes: Model<MfaCode>,
+    private readonly keyRing: SecretKeyRing,
+    private readonly mail: MailService,
+    private readonly sms: SmsService,
+  ) {}
+
+  /** Replaces any outstanding code of the same purpose and sends a new one. */
+  async send(
+    userId: string,
+    method: CodeMethod,
+    purpose: CodePurpose,
+    destination: CodeDestination,
+  ): Promise<void> {
+    const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
+    await this.codes
+      .updateMany({ userId, method, purpose, usedAt: null }, { $set: { usedAt: new Date() } })
+      .exec();
+    await this.codes.create({
+      userId,
+      method,
+      purpose,
+      codeHash: this.hash(userId, code),
+      expiresAt: new Date(Date.now() + MFA_CODE_MINUTES * 60_000),
+    });
+
+    if (method === 'email') {
+      this.mail.send({
+        to: destination.email,
+        template: 'mfa-code',
+        ...mfaCode(code, purpose, MFA_CODE_MINUTES),
+      });
+    } else if (destination.phone !== null) {
+      this.sms.send({
+        to: destination.phone,
+        template: 'mfa-code',
+        text: `CodexFlow code: ${code}. Valid ${MFA_CODE_MINUTES} minutes. Do not share it.`,
+      });
+    }
+  }
+
+  /** Uses up a matching unexpired code; false when none matches. */
+  async consume(
+    userId: string,
+    method: CodeMethod,
+    purpose: CodePurpose,
+    code: string,
+  ): Promise<boolean> {
+    const used = await this.codes
+      .findOneAndUpdate(
+        {
+          userId,
+          method,
+          purpose,
+          codeHash: this.hash(userId, code),
+          usedAt: null,
+          expiresAt: mongoose.trusted({ $gt: new Date() }),
+        },
+        { $set: { usedAt: new Date() } },
+      )
+      .exec();
+    return used !== null;
+  }
+
+  private hash(userId: string, code: string): string {
+    const key = this.keyRing.deriveKey(this.keyRing.active, 'mfa-code');
+    return createHmac('sha256', key).update(`${userId}:${code}`).digest('hex');
+  }
+}
