@@ -39,6 +39,20 @@ describe('refresh token reuse grace', () => {
     expect(next.status).toBe(200);
   });
 
+  it('issues exactly one new token to parallel refreshes', async () => {
+    const { refreshToken } = await signIn(testApp, await registerVerified(testApp, sink));
+
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        testApp.http.post('/v1/auth/refresh').send({ refreshToken }),
+      ),
+    );
+
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(9);
+  });
+
   it('rejects a reuse grace above 10 seconds', async () => {
     await expect(createTestApp({ env: { REFRESH_REUSE_GRACE_SECONDS: '11' } })).rejects.toThrow(
       /REFRESH_REUSE_GRACE_SECONDS must be an integer between 0 and 10/,

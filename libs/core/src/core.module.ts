@@ -3,6 +3,7 @@ import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { OnceClaims } from './database/claims.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { RouteTagInterceptor } from './http/route-tag.interceptor.js';
@@ -29,6 +30,7 @@ export class CoreModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: RouteTagInterceptor },
         { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
+        OnceClaims,
         {
           provide: FieldCipher,
           inject: [SecretKeyRing],
@@ -47,6 +49,7 @@ export class CoreModule {
         SecretKeyRing,
         CursorCodec,
         FieldCipher,
+        OnceClaims,
       ],
     };
   }

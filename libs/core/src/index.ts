@@ -30,3 +30,6 @@ export {
 } from './http/public-id.js';
 export { hardenHttpServer } from './http/client-errors.js';
 export { EncryptedValueError, FieldCipher } from './security/field-cipher.js';
+export { isDuplicateKeyError, OnceClaims } from './database/claims.js';
+export { Optional } from './http/optional.js';
+export { KeyedMutex } from './security/keyed-mutex.js';

@@ -82,8 +82,12 @@ export class UserAccountsService {
   }
 
   async changeRole(actor: Principal, userId: string, role: Role, mfaCode?: string): Promise<User> {
+    await this.assertStillAdmin(actor);
     await this.lifecycle.requireStepUp(actor, mfaCode);
     const user = await this.get(userId);
+    if (user.status === 'erasing') {
+      throw new ProblemException(HttpStatus.CONFLICT, 'The account is being erased');
+    }
     if (user.role === 'admin' && role !== 'admin' && !(await this.hasAnotherAdmin(userId))) {
       throw new ProblemException(HttpStatus.CONFLICT, 'The last admin cannot lose the admin role');
     }
@@ -97,6 +101,7 @@ export class UserAccountsService {
 
   /** Stops sign-in at once and schedules the purge; returns when the purge may run. */
   async scheduleErasure(actor: Principal, userId: string, mfaCode?: string): Promise<Date> {
+    await this.assertStillAdmin(actor);
     await this.lifecycle.requireStepUp(actor, mfaCode);
     if (actor.userId === userId) {
       throw new ProblemException(
@@ -108,11 +113,25 @@ export class UserAccountsService {
     if (user.status === 'erasing' && user.purgeAfter !== null) {
       return user.purgeAfter;
     }
+    if (user.role === 'admin' && !(await this.hasAnotherAdmin(userId))) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'The last admin cannot be erased');
+    }
 
     const purgeAfter = new Date(Date.now() + this.config.erasureGraceDays * DAY_MS);
     await this.users.update(userId, { status: 'erasing', purgeAfter });
     await this.lifecycle.revokeSessions(userId);
     return purgeAfter;
+  }
+
+  /**
+   * Re-reads the acting admin's role: an access token keeps its role until it
+   * expires, but a demoted admin must not make admin changes meanwhile.
+   */
+  private async assertStillAdmin(actor: Principal): Promise<void> {
+    const current = await this.users.findById(actor.userId);
+    if (current?.status !== 'active' || current.role !== 'admin') {
+      throw new ProblemException(HttpStatus.FORBIDDEN, 'Your account is no longer an admin');
+    }
   }
 
   private async hasAnotherAdmin(userId: string): Promise<boolean> {

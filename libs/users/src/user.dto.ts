@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsString, Length, Matches, MaxLength } from 'class-validator';
+
+import { Optional } from '@codexflow/core';
 
 import { ROLES, type Role } from '@codexflow/access';
 
@@ -14,8 +16,19 @@ const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
 
 /** Checks length first, so the e-mail validator never scans an oversized string. */
+/**
+ * Plain ASCII addresses only: quoted local parts and look-alike Unicode
+ * letters would let one mailbox hold several accounts. Internationalised
+ * domains work in their punycode (xn--) form.
+ */
+const ASCII_EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
+
 export function IsAccountEmail(): PropertyDecorator {
   return (target, key) => {
+    Matches(ASCII_EMAIL, { message: `${String(key)} must be a plain ASCII e-mail address` })(
+      target,
+      key,
+    );
     IsEmail({}, { message: `${String(key)} must be an e-mail address` })(target, key);
     MaxLength(EMAIL_MAX_LENGTH, {
       message: `${String(key)} must be at most ${EMAIL_MAX_LENGTH} characters`,
@@ -39,12 +52,12 @@ export function IsPersonName(): PropertyDecorator {
 
 export class UpdateProfileDto {
   @ApiPropertyOptional({ maxLength: NAME_MAX_LENGTH })
-  @IsOptional()
+  @Optional()
   @IsPersonName()
   name?: string;
 
   @ApiPropertyOptional({ description: 'A new address; it takes effect once verified' })
-  @IsOptional()
+  @Optional()
   @IsAccountEmail()
   email?: string;
 }
@@ -69,14 +82,14 @@ export class ChangeRoleDto {
   role!: Role;
 
   @ApiPropertyOptional({ description: 'MFA code, required when the acting admin has MFA' })
-  @IsOptional()
+  @Optional()
   @Matches(/^[0-9]{6}$/, { message: 'mfaCode must be a 6-digit code' })
   mfaCode?: string;
 }
 
 export class EraseUserDto {
   @ApiPropertyOptional({ description: 'MFA code, required when the acting admin has MFA' })
-  @IsOptional()
+  @Optional()
   @Matches(/^[0-9]{6}$/, { message: 'mfaCode must be a 6-digit code' })
   mfaCode?: string;
 }

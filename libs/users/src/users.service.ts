@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
 import type { Role } from '@codexflow/access';
-import { CursorCodec, type Page, ProblemException } from '@codexflow/core';
+import { CursorCodec, isDuplicateKeyError, type Page, ProblemException } from '@codexflow/core';
 
 import { User, type UserStatus } from './user.schema.js';
 
@@ -17,14 +17,8 @@ export interface NewUser {
   passwordHash: string | null;
 }
 
-const DUPLICATE_KEY = 11000;
-
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
-}
-
-function isDuplicateKeyError(error: unknown): boolean {
-  return error instanceof mongoose.mongo.MongoServerError && error.code === DUPLICATE_KEY;
 }
 
 /** The users collection. Other modules read and change accounts only through this service. */

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
+
+import { Optional } from '@codexflow/core';
 
 import { IsAccountEmail, IsPersonName } from '@codexflow/users';
 
@@ -61,7 +63,7 @@ export class LoginDto {
 
 export class RefreshDto {
   @ApiPropertyOptional({ description: 'Omit to use the cf_refresh cookie' })
-  @IsOptional()
+  @Optional()
   @IsLinkToken()
   refreshToken?: string;
 }
@@ -86,7 +88,7 @@ export class ChangePasswordDto {
   newPassword!: string;
 
   @ApiPropertyOptional({ description: 'MFA code, required when MFA is enrolled' })
-  @IsOptional()
+  @Optional()
   @Matches(/^[0-9]{6}$/, { message: 'mfaCode must be a 6-digit code' })
   mfaCode?: string;
 }
@@ -101,7 +103,7 @@ export class AcceptInvitationDto {
   password!: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsPersonName()
   name?: string;
 }

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 
-import { APP_CONFIG, type AppConfig, ProblemException } from '@codexflow/core';
-import { type User, UsersService } from '@codexflow/users';
+import { APP_CONFIG, type AppConfig, KeyedMutex, ProblemException } from '@codexflow/core';
+import { normaliseEmail, type User, UsersService } from '@codexflow/users';
 
 import { MfaLoginService } from '../mfa/mfa-login.service.js';
 import type { MfaRequiredDto } from '../mfa/mfa.dto.js';
@@ -36,6 +36,7 @@ function locked(until: Date): ProblemException {
 @Injectable()
 export class LoginService {
   private readonly logger = new Logger(LoginService.name);
+  private readonly attempts = new KeyedMutex();
 
   constructor(
     private readonly users: UsersService,
@@ -52,13 +53,24 @@ export class LoginService {
    * all get the same 401 after the same hashing work. A locked account gets
    * 429 even with the right password.
    */
-  async login(
+  login(
+    email: string,
+    password: string,
+    client: ClientContext,
+  ): Promise<TokenSet | MfaRequiredDto> {
+    // Attempts on one account run one at a time, so a burst cannot outrun the lockout count.
+    return this.attempts.runExclusive(normaliseEmail(email), () =>
+      this.attempt(email, password, client),
+    );
+  }
+
+  private async attempt(
     email: string,
     password: string,
     client: ClientContext,
   ): Promise<TokenSet | MfaRequiredDto> {
     const user = await this.users.findByEmail(email);
-    if (user === null || user.passwordHash === null) {
+    if (user === null || user.passwordHash === null || user.status !== 'active') {
       await this.hasher.verifyDummy(password);
       throw invalidCredentials();
     }
@@ -68,9 +80,6 @@ export class LoginService {
 
     if (!(await this.hasher.verify(user.passwordHash, password))) {
       await this.recordFailure(user);
-      throw invalidCredentials();
-    }
-    if (user.status !== 'active') {
       throw invalidCredentials();
     }
     if (!user.emailVerified) {

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
+import { OnceClaims } from '@codexflow/core';
+
 import { OneTimeToken, type OneTimeTokenPurpose } from '../schemas/one-time-token.schema.js';
 import { generateSecretToken, hashSecretToken } from '../tokens/secret-tokens.js';
 
@@ -18,7 +20,10 @@ export const ONE_TIME_TOKEN_LIFETIME_MS: Record<OneTimeTokenPurpose, number> = {
 /** Random single-use tokens for mailed links, stored only as hashes. */
 @Injectable()
 export class OneTimeTokensService {
-  constructor(@InjectModel(OneTimeToken.name) private readonly tokens: Model<OneTimeToken>) {}
+  constructor(
+    @InjectModel(OneTimeToken.name) private readonly tokens: Model<OneTimeToken>,
+    private readonly claims: OnceClaims,
+  ) {}
 
   /** Issues a token and returns it in clear text, for the link; only its hash is stored. */
   async issue(
@@ -43,11 +48,15 @@ export class OneTimeTokensService {
   }
 
   /** Marks the token used and returns it, or null when it is unknown, used or expired. */
-  consume(token: string, purposes: OneTimeTokenPurpose[]): Promise<OneTimeToken | null> {
-    return this.tokens
-      .findOneAndUpdate(this.usableFilter(token, purposes), { $set: { usedAt: new Date() } })
-      .lean<OneTimeToken>()
+  async consume(token: string, purposes: OneTimeTokenPurpose[]): Promise<OneTimeToken | null> {
+    const usable = await this.peek(token, purposes);
+    if (usable === null || !(await this.claims.claim(`one-time-token:${usable.tokenHash}`))) {
+      return null;
+    }
+    await this.tokens
+      .updateOne({ tokenHash: usable.tokenHash }, { $set: { usedAt: new Date() } })
       .exec();
+    return usable;
   }
 
   /** Invalidates the user's outstanding tokens of one purpose, before a new one is mailed. */

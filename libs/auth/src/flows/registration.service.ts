@@ -58,18 +58,20 @@ export class RegistrationService {
 
   /** Applies a verification or e-mail change link. */
   async verifyEmail(token: string): Promise<void> {
+    const pending = await this.tokens.peek(token, ['change-email']);
+    const newEmail = pending?.email ?? null;
+    if (newEmail !== null && (await this.users.findByEmail(newEmail)) !== null) {
+      throw emailTaken();
+    }
+
     const used = await this.tokens.consume(token, ['verify-email', 'change-email']);
     if (used === null) {
       throw invalidLink();
     }
 
     if (used.purpose === 'change-email' && used.email !== null) {
-      const updated = await this.users.applyEmail(used.userId, used.email);
-      if (updated === null) {
-        throw new ProblemException(
-          HttpStatus.CONFLICT,
-          'Another account uses this e-mail address now; request the change again with another address',
-        );
+      if ((await this.users.applyEmail(used.userId, used.email)) === null) {
+        throw emailTaken();
       }
     } else {
       await this.users.update(used.userId, { emailVerified: true });
@@ -88,6 +90,13 @@ export class RegistrationService {
     const token = await this.tokens.issue('verify-email', user.publicId);
     this.mailer.verifyEmail(user.email, token);
   }
+}
+
+function emailTaken(): ProblemException {
+  return new ProblemException(
+    HttpStatus.CONFLICT,
+    'Another account uses this e-mail address now; request the change again with another address',
+  );
 }
 
 export function invalidLink(): ProblemException {

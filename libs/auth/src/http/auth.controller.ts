@@ -5,6 +5,7 @@ import {
   HttpCode,
   HttpStatus,
   Inject,
+  Logger,
   Post,
   Req,
   Res,
@@ -58,6 +59,8 @@ const ACCEPTED = { status: 'accepted' } as const;
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
+  private readonly logger = new Logger(AuthController.name);
+
   constructor(
     private readonly registration: RegistrationService,
     private readonly logins: LoginService,
@@ -97,8 +100,10 @@ export class AuthController {
   @Post('resend-verification')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Mail a new verification link to an unverified account' })
-  async resendVerification(@Body() body: EmailDto): Promise<typeof ACCEPTED> {
-    await this.registration.resendVerification(body.email);
+  resendVerification(@Body() body: EmailDto): typeof ACCEPTED {
+    this.inBackground('resend-verification', () =>
+      this.registration.resendVerification(body.email),
+    );
     return ACCEPTED;
   }
 
@@ -137,11 +142,12 @@ export class AuthController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<TokenSet> {
-    const presented = body.refreshToken ?? readCookie(request, REFRESH_COOKIE);
+    const fromBody = typeof body.refreshToken === 'string';
+    const presented = fromBody ? body.refreshToken : readCookie(request, REFRESH_COOKIE);
     if (presented === undefined) {
       throw new ProblemException(HttpStatus.UNAUTHORIZED, 'A refresh token is required');
     }
-    if (body.refreshToken === undefined) {
+    if (!fromBody) {
       assertCsrfToken(request);
     }
 
@@ -198,8 +204,8 @@ export class AuthController {
   @Post('password/forgot')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Mail a password reset link; the answer is the same for every address' })
-  async forgotPassword(@Body() body: EmailDto): Promise<typeof ACCEPTED> {
-    await this.passwords.forgot(body.email);
+  forgotPassword(@Body() body: EmailDto): typeof ACCEPTED {
+    this.inBackground('password-forgot', () => this.passwords.forgot(body.email));
     return ACCEPTED;
   }
 
@@ -237,5 +243,17 @@ export class AuthController {
     const tokens = await this.invitations.accept(body, clientContext(request));
     setSessionCookies(request, response, tokens, this.config);
     return tokens;
+  }
+
+  /**
+   * Runs work whose outcome the caller must not learn, after the response:
+   * the answer then takes the same time for known and unknown addresses.
+   */
+  private inBackground(event: string, work: () => Promise<void>): void {
+    setImmediate(() => {
+      work().catch((error: unknown) => {
+        this.logger.error({ err: error, event }, 'background account work failed');
+      });
+    });
   }
 }

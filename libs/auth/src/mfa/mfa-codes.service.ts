@@ -4,9 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
-import { SecretKeyRing } from '@codexflow/core';
-import { MailService, mfaCode } from '@codexflow/mail';
-import { SmsService } from '@codexflow/mail';
+import { OnceClaims, SecretKeyRing } from '@codexflow/core';
+import { MailService, mfaCode, SmsService } from '@codexflow/mail';
 
 import { type CodeMethod, type CodePurpose, MfaCode } from './mfa.schemas.js';
 
@@ -30,6 +29,7 @@ export class MfaCodesService {
     private readonly keyRing: SecretKeyRing,
     private readonly mail: MailService,
     private readonly sms: SmsService,
+    private readonly claims: OnceClaims,
   ) {}
 
   /** Replaces any outstanding code of the same purpose and sends a new one. */
@@ -73,20 +73,21 @@ export class MfaCodesService {
     purpose: CodePurpose,
     code: string,
   ): Promise<boolean> {
-    const used = await this.codes
-      .findOneAndUpdate(
-        {
-          userId,
-          method,
-          purpose,
-          codeHash: this.hash(userId, code),
-          usedAt: null,
-          expiresAt: mongoose.trusted({ $gt: new Date() }),
-        },
-        { $set: { usedAt: new Date() } },
-      )
+    const usable = await this.codes
+      .findOne({
+        userId,
+        method,
+        purpose,
+        codeHash: this.hash(userId, code),
+        usedAt: null,
+        expiresAt: mongoose.trusted({ $gt: new Date() }),
+      })
       .exec();
-    return used !== null;
+    if (usable === null || !(await this.claims.claim(`mfa-code:${String(usable._id)}`))) {
+      return false;
+    }
+    await this.codes.updateOne({ _id: usable._id }, { $set: { usedAt: new Date() } }).exec();
+    return true;
   }
 
   private hash(userId: string, code: string): string {

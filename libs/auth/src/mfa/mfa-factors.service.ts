@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 import { generateSecret, generateURI, verify } from 'otplib';
 
-import { FieldCipher, ProblemException } from '@codexflow/core';
+import { FieldCipher, OnceClaims, ProblemException } from '@codexflow/core';
 import { type User, UsersService } from '@codexflow/users';
 
 import { MfaCodesService } from './mfa-codes.service.js';
@@ -37,6 +37,7 @@ export class MfaFactorsService {
     private readonly codes: MfaCodesService,
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly users: UsersService,
+    private readonly claims: OnceClaims,
   ) {}
 
   async activeMethods(userId: string): Promise<MfaMethod[]> {
@@ -198,8 +199,11 @@ export class MfaFactorsService {
       return false;
     }
 
-    // Recording the step only if it is newer makes a concurrent replay of the same code fail.
-    const recorded = await this.factors
+    // The claim makes a concurrent replay of the same code fail; lastTotpStep rejects older steps.
+    if (!(await this.claims.claim(`totp:${factor.userId}:${result.timeStep}`))) {
+      return false;
+    }
+    await this.factors
       .updateOne(
         {
           userId: factor.userId,
@@ -209,7 +213,7 @@ export class MfaFactorsService {
         { $set: { lastTotpStep: result.timeStep } },
       )
       .exec();
-    return recorded.modifiedCount === 1;
+    return true;
   }
 
   private async clearStaleEnrolment(userId: string, method: MfaMethod): Promise<void> {

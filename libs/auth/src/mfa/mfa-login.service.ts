@@ -2,7 +2,7 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
-import { ProblemException } from '@codexflow/core';
+import { OnceClaims, ProblemException } from '@codexflow/core';
 import { MailService, recoveryCodeUsed } from '@codexflow/mail';
 import { type User, UsersService } from '@codexflow/users';
 
@@ -35,6 +35,7 @@ export class MfaLoginService {
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly users: UsersService,
     private readonly mail: MailService,
+    private readonly claims: OnceClaims,
   ) {}
 
   /** Returns the methods with which the user can finish signing in; empty when MFA is off. */
@@ -92,14 +93,14 @@ export class MfaLoginService {
       throw new ProblemException(HttpStatus.UNAUTHORIZED, 'The code is wrong or expired');
     }
 
-    const completed = await this.logins
-      .findOneAndUpdate(
-        { tokenHash: login.tokenHash, completedAt: null },
-        { $set: { completedAt: new Date() } },
-      )
+    if (!(await this.claims.claim(`mfa-login:${login.tokenHash}`))) {
+      throw loginExpired();
+    }
+    await this.logins
+      .updateOne({ tokenHash: login.tokenHash }, { $set: { completedAt: new Date() } })
       .exec();
     const user = await this.users.findById(login.userId);
-    if (completed === null || user?.status !== 'active') {
+    if (user?.status !== 'active') {
       throw loginExpired();
     }
     this.logger.log(

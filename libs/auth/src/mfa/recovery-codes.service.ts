@@ -4,6 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 
+import { OnceClaims } from '@codexflow/core';
+
 import { hashSecretToken } from '../tokens/secret-tokens.js';
 import { RecoveryCode } from './mfa.schemas.js';
 
@@ -33,7 +35,10 @@ function generateCode(): string {
 /** Ten single-use recovery codes per user (about 58 bits each), stored as hashes. */
 @Injectable()
 export class RecoveryCodesService {
-  constructor(@InjectModel(RecoveryCode.name) private readonly codes: Model<RecoveryCode>) {}
+  constructor(
+    @InjectModel(RecoveryCode.name) private readonly codes: Model<RecoveryCode>,
+    private readonly claims: OnceClaims,
+  ) {}
 
   /** Replaces the user's codes with a new set and returns it in clear text, once. */
   async regenerate(userId: string): Promise<string[]> {
@@ -51,15 +56,12 @@ export class RecoveryCodesService {
 
   /** Uses up the code; returns how many remain, or null when it is unknown or used. */
   async use(userId: string, code: string): Promise<number | null> {
-    const used = await this.codes
-      .findOneAndUpdate(
-        { userId, codeHash: hashSecretToken(normaliseRecoveryCode(code)), usedAt: null },
-        { $set: { usedAt: new Date() } },
-      )
-      .exec();
-    if (used === null) {
+    const codeHash = hashSecretToken(normaliseRecoveryCode(code));
+    const usable = await this.codes.findOne({ userId, codeHash, usedAt: null }).exec();
+    if (usable === null || !(await this.claims.claim(`recovery-code:${codeHash}`))) {
       return null;
     }
+    await this.codes.updateOne({ codeHash }, { $set: { usedAt: new Date() } }).exec();
     return this.codes.countDocuments({ userId, usedAt: null }).exec();
   }
 

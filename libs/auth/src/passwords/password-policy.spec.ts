@@ -6,6 +6,8 @@ const TOO_SHORT = 'password must be at least 12 characters';
 const TOO_LONG = 'password must be at most 128 characters';
 const IS_EMAIL = 'password must not be your e-mail address';
 const TOO_COMMON = 'password is too common; choose a less predictable one';
+const FEW_DISTINCT =
+  'password must contain at least 5 different characters besides spaces at its ends';
 
 describe(PasswordPolicy.name, () => {
   const policy = new PasswordPolicy();
@@ -35,8 +37,19 @@ describe(PasswordPolicy.name, () => {
         password: '🦊🐙🌵🚲🎻🧭🪁🍄🛶🧩🦉',
         expected: [TOO_SHORT],
       },
-      { name: 'accepts 128 code points', password: 'x7'.repeat(63) + '🦊🐙', expected: [] },
-      { name: 'rejects 129 code points', password: 'x7'.repeat(64) + '🦊', expected: [TOO_LONG] },
+      { name: 'accepts 128 code points', password: 'x7ab'.repeat(31) + '🦊🐙🌵🚲', expected: [] },
+      {
+        name: 'rejects 129 code points',
+        password: 'x7ab'.repeat(31) + '🦊🐙🌵🚲🎻',
+        expected: [TOO_LONG],
+      },
+      { name: 'rejects twelve spaces', password: ' '.repeat(12), expected: [FEW_DISTINCT] },
+      { name: 'rejects one repeated letter', password: 'a'.repeat(16), expected: [FEW_DISTINCT] },
+      {
+        name: 'rejects four repeated letters',
+        password: 'abcd'.repeat(4),
+        expected: [FEW_DISTINCT],
+      },
       {
         name: 'rejects the e-mail address',
         password: 'Ada.Lovelace@Example.com',

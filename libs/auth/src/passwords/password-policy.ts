@@ -3,6 +3,8 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
+/** Rejects passwords such as twelve spaces or `aaaaaaaaaaaa` that no list can hold in every form. */
+const MIN_DISTINCT_CHARACTERS = 5;
 
 // The 49,233 most common passwords shipped with @zxcvbn-ts/language-common 4.1.3.
 const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
@@ -31,6 +33,13 @@ export class PasswordPolicy {
     }
     if (COMMON_PASSWORDS.has(normalize(password))) {
       problems.push('password is too common; choose a less predictable one');
+    } else if (
+      length >= PASSWORD_MIN_LENGTH &&
+      new Set(password.trim()).size < MIN_DISTINCT_CHARACTERS
+    ) {
+      problems.push(
+        `password must contain at least ${MIN_DISTINCT_CHARACTERS} different characters besides spaces at its ends`,
+      );
     }
 
     return problems;

@@ -2,7 +2,13 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
-import { APP_CONFIG, type AppConfig, generatePublicId, ProblemException } from '@codexflow/core';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  generatePublicId,
+  OnceClaims,
+  ProblemException,
+} from '@codexflow/core';
 
 import { RefreshToken } from '../schemas/refresh-token.schema.js';
 import { Session } from '../schemas/session.schema.js';
@@ -35,6 +41,7 @@ export class SessionsService {
     @InjectModel(Session.name) private readonly sessions: Model<Session>,
     @InjectModel(RefreshToken.name) private readonly refreshTokens: Model<RefreshToken>,
     private readonly revocations: RevocationService,
+    private readonly claims: OnceClaims,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -68,13 +75,10 @@ export class SessionsService {
       throw refreshRejected();
     }
 
-    const claimed = await this.refreshTokens
-      .findOneAndUpdate({ tokenHash, rotatedAt: null }, { $set: { rotatedAt: now } })
-      .lean<RefreshToken>()
-      .exec();
-    if (claimed === null) {
+    if (stored.rotatedAt !== null || !(await this.claims.claim(`refresh-token:${tokenHash}`))) {
       await this.handleReuse(stored, now);
     }
+    await this.refreshTokens.updateOne({ tokenHash }, { $set: { rotatedAt: now } }).exec();
 
     const session = await this.findLive(stored.sessionId, now);
     if (session === null || stored.expiresAt <= now) {
@@ -142,6 +146,7 @@ export class SessionsService {
   }
 
   private async handleReuse(stored: RefreshToken, now: Date): Promise<never> {
+    // A token claimed by a concurrent request has no rotatedAt yet: it was rotated just now.
     const rotatedAt = stored.rotatedAt?.getTime() ?? now.getTime();
     if (now.getTime() - rotatedAt < this.config.sessions.reuseGraceSeconds * 1000) {
       throw refreshRejected('The refresh token was just rotated; retry with the newest one');

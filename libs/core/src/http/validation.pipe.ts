@@ -19,7 +19,14 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_SCAN_DEPTH = 32;
 
 function findForbiddenKeys(value: unknown, path: string, depth: number, found: FieldError[]): void {
-  if (value === null || typeof value !== 'object' || depth > MAX_SCAN_DEPTH) {
+  if (value === null || typeof value !== 'object') {
+    return;
+  }
+  if (depth > MAX_SCAN_DEPTH) {
+    found.push({
+      field: path,
+      message: `${path} is nested more than ${MAX_SCAN_DEPTH} levels deep`,
+    });
     return;
   }
   for (const key of Object.keys(value)) {
@@ -32,7 +39,10 @@ function findForbiddenKeys(value: unknown, path: string, depth: number, found: F
   }
 }
 
-/** Rejects prototype-polluting keys anywhere in a body or query before DTO validation. */
+/**
+ * Rejects prototype-polluting keys anywhere in a body or query, and nesting
+ * deep enough to exhaust the stack of the DTO transformation, before validation.
+ */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') {
