@@ -14,15 +14,9 @@ import {
   setCookies,
   signIn,
   STRONG_PASSWORD,
+  tokenClaims,
   uniqueEmail,
 } from './support/identity.js';
-
-function decodePayload(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<
-    string,
-    unknown
-  >;
-}
 
 function decodeHeader(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<
@@ -71,13 +65,13 @@ describe('identity', () => {
     expect(login.status).toBe(200);
     expect(login.body.tokenType).toBe('Bearer');
     expect(login.body.expiresIn).toBe(900);
-    const claims = decodePayload(login.body.accessToken as string);
+    const claims = tokenClaims(login.body.accessToken as string);
     expect(claims.sub).toMatch(/^usr_/);
     expect(claims.sid).toMatch(/^ses_/);
     expect(claims.role).toBe('viewer');
     expect(claims.amr).toEqual(['pwd']);
     expect(decodeHeader(login.body.accessToken as string).alg).toBe('RS256');
-    expect(decodePayload(login.body.idToken as string)).toMatchObject({
+    expect(tokenClaims(login.body.idToken as string)).toMatchObject({
       email,
       email_verified: true,
       name: 'Ada Walker',
@@ -379,7 +373,7 @@ describe('identity', () => {
       payloadChanges: Record<string, unknown>,
       headerChanges: Record<string, unknown> = {},
     ): string {
-      const payload = { ...decodePayload(session.accessToken), ...payloadChanges };
+      const payload = { ...tokenClaims(session.accessToken), ...payloadChanges };
       return jwt.sign(payload, privateKey, {
         algorithm: 'RS256',
         header: { alg: 'RS256', typ: 'at+jwt', kid, ...headerChanges },
@@ -423,7 +417,7 @@ describe('identity', () => {
         keys: Array<{ kid: string }>;
       };
       const publicPem = JSON.stringify(jwks.keys[0]);
-      const token = jwt.sign(decodePayload(session.accessToken), publicPem, {
+      const token = jwt.sign(tokenClaims(session.accessToken), publicPem, {
         algorithm: 'HS256',
         header: { alg: 'HS256', typ: 'at+jwt', kid },
       });
@@ -447,7 +441,7 @@ describe('identity', () => {
 
     it('rejects a changed payload byte', async () => {
       const [header, payload, signature] = session.accessToken.split('.');
-      const claims = decodePayload(session.accessToken);
+      const claims = tokenClaims(session.accessToken);
       const tampered = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString(
         'base64url',
       );
@@ -556,9 +550,9 @@ describe('identity', () => {
       const current = (listed.body.data as Array<{ id: string; current: boolean }>).find(
         (s) => s.current,
       );
-      expect(current?.id).toBe(decodePayload(first.accessToken).sid);
+      expect(current?.id).toBe(tokenClaims(first.accessToken).sid);
 
-      const secondId = decodePayload(second.accessToken).sid as string;
+      const secondId = tokenClaims(second.accessToken).sid as string;
       const ended = await testApp.http
         .delete(`/v1/auth/sessions/${secondId}`)
         .set('Authorization', `Bearer ${first.accessToken}`);
@@ -574,7 +568,7 @@ describe('identity', () => {
       const theirs = await signIn(testApp, await registerVerified(testApp, sink));
 
       const response = await testApp.http
-        .delete(`/v1/auth/sessions/${decodePayload(theirs.accessToken).sid as string}`)
+        .delete(`/v1/auth/sessions/${tokenClaims(theirs.accessToken).sid as string}`)
         .set('Authorization', `Bearer ${mine.accessToken}`);
 
       expect(response.status).toBe(404);

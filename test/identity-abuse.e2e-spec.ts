@@ -8,17 +8,13 @@ import {
   registerVerified,
   signIn,
   STRONG_PASSWORD,
+  tokenClaims,
   uniqueEmail,
 } from './support/identity.js';
-import { enrollEmailFactor, enrollTotp, signInWithTotp, stepUpCode } from './support/mfa.js';
+import { signInAdminWithMfa, stepUpCode } from './support/mfa.js';
 
 const ADMIN_EMAIL = 'abuse.admin@example.com';
 const ADMIN_PASSWORD = 'bootstrap admin passphrase 3';
-
-function subjectOf(token: string): string {
-  return (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string })
-    .sub;
-}
 
 describe('identity under abuse', () => {
   let sink: SmtpSink;
@@ -148,7 +144,7 @@ describe('identity under abuse', () => {
     const email = await registerVerified(testApp, sink);
     const { accessToken } = await signIn(testApp, email);
     await testApp.http
-      .delete(`/v1/users/${subjectOf(accessToken)}`)
+      .delete(`/v1/users/${tokenClaims(accessToken).sub as string}`)
       .set('Authorization', `Bearer ${admin}`)
       .send({ mfaCode: await stepUpCode(testApp, sink, admin, ADMIN_EMAIL) });
 
@@ -167,13 +163,7 @@ describe('identity under abuse', () => {
 
   /** Signs the bootstrap admin in with MFA once and reuses the token. */
   async function adminSession(): Promise<string> {
-    if (adminToken === undefined) {
-      const passwordOnly = await signIn(testApp, ADMIN_EMAIL, ADMIN_PASSWORD);
-      const { secret } = await enrollTotp(testApp, passwordOnly.accessToken);
-      adminToken = (await signInWithTotp(testApp, ADMIN_EMAIL, secret, 1, ADMIN_PASSWORD))
-        .accessToken;
-      await enrollEmailFactor(testApp, sink, adminToken, ADMIN_EMAIL);
-    }
+    adminToken ??= await signInAdminWithMfa(testApp, sink, ADMIN_EMAIL, ADMIN_PASSWORD);
     return adminToken;
   }
 });

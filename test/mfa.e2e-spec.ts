@@ -17,6 +17,7 @@ import {
   setCookies,
   signIn,
   STRONG_PASSWORD,
+  tokenClaims,
 } from './support/identity.js';
 import {
   enrollEmailFactor,
@@ -117,10 +118,7 @@ describe('multi-factor authentication', () => {
         .post('/v1/auth/mfa/verify')
         .send({ mfaToken: login.body.mfaToken, method: 'totp', code });
       expect(verified.status).toBe(200);
-      const claims = JSON.parse(
-        Buffer.from((verified.body.accessToken as string).split('.')[1]!, 'base64url').toString(),
-      ) as { amr: string[] };
-      expect(claims.amr).toEqual(['pwd', 'mfa']);
+      expect(tokenClaims(verified.body.accessToken as string).amr).toEqual(['pwd', 'mfa']);
 
       const replayLogin = await startLogin(email);
       const replay = await testApp.http

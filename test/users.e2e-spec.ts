@@ -7,19 +7,13 @@ import {
   registerVerified,
   signIn,
   STRONG_PASSWORD,
+  tokenClaims,
   uniqueEmail,
 } from './support/identity.js';
-import { enrollEmailFactor, enrollTotp, signInWithTotp, stepUpCode } from './support/mfa.js';
+import { signInAdminWithMfa, stepUpCode } from './support/mfa.js';
 
 const ADMIN_EMAIL = 'root.admin@example.com';
 const ADMIN_PASSWORD = 'bootstrap admin passphrase 1';
-
-function claimsOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<
-    string,
-    unknown
-  >;
-}
 
 describe('users', () => {
   let sink: SmtpSink;
@@ -35,11 +29,7 @@ describe('users', () => {
         BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
       },
     });
-    const passwordOnly = await signIn(testApp, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const { secret } = await enrollTotp(testApp, passwordOnly.accessToken);
-    adminToken = (await signInWithTotp(testApp, ADMIN_EMAIL, secret, 1, ADMIN_PASSWORD))
-      .accessToken;
-    await enrollEmailFactor(testApp, sink, adminToken, ADMIN_EMAIL);
+    adminToken = await signInAdminWithMfa(testApp, sink, ADMIN_EMAIL, ADMIN_PASSWORD);
   });
 
   /** A fresh step-up code for the admin, mailed on request. */
@@ -98,7 +88,7 @@ describe('users', () => {
     it('signs the invitee in with the chosen role', async () => {
       const manager = await invited('manager');
 
-      expect(claimsOf(manager.accessToken).role).toBe('manager');
+      expect(tokenClaims(manager.accessToken).role).toBe('manager');
       const me = await testApp.http
         .get('/v1/users/me')
         .set('Authorization', `Bearer ${manager.accessToken}`);
@@ -213,7 +203,7 @@ describe('users', () => {
 
     it('lets users read only themselves', async () => {
       const viewer = await signIn(testApp, await registerVerified(testApp, sink));
-      const self = claimsOf(viewer.accessToken).sub as string;
+      const self = tokenClaims(viewer.accessToken).sub as string;
       const other = await invited('qa');
 
       const own = await testApp.http
@@ -254,7 +244,7 @@ describe('users', () => {
         .post('/v1/auth/refresh')
         .send({ refreshToken: user.refreshToken });
       expect(refreshed.status).toBe(200);
-      const claims = claimsOf(refreshed.body.accessToken as string);
+      const claims = tokenClaims(refreshed.body.accessToken as string);
       expect(claims.role).toBe('designer');
       expect(claims.permissions).toEqual(expect.arrayContaining(['attachments:create:team']));
     });
@@ -271,7 +261,7 @@ describe('users', () => {
     });
 
     it('keeps the last admin', async () => {
-      const adminId = claimsOf(adminToken).sub as string;
+      const adminId = tokenClaims(adminToken).sub as string;
 
       const response = await testApp.http
         .patch(`/v1/users/${adminId}/role`)
@@ -299,7 +289,7 @@ describe('users', () => {
       const email = uniqueEmail('erased');
       await registerVerified(testApp, sink, email);
       const victim = await signIn(testApp, email);
-      const victimId = claimsOf(victim.accessToken).sub as string;
+      const victimId = tokenClaims(victim.accessToken).sub as string;
 
       const withoutCode = await testApp.http
         .delete(`/v1/users/${victimId}`)

@@ -80,3 +80,11 @@ export async function signIn(
   expect(response.status).toBe(200);
   return { ...(response.body as Omit<SignedIn, 'cookies'>), cookies: setCookies(response) };
 }
+
+/** Decodes a JWT's payload without checking it, to read the claims a test asserts on. */
+export function tokenClaims(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+}

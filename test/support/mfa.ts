@@ -95,3 +95,21 @@ export async function signInWithTotp(
   expect(verified.status).toBe(200);
   return { ...(verified.body as Omit<SignedIn, 'cookies'>), cookies: setCookies(verified) };
 }
+
+/**
+ * Signs an admin in with MFA: enrols TOTP with a password-only session, signs
+ * in with the next step's code, then enrols an e-mail factor for step-up codes.
+ */
+export async function signInAdminWithMfa(
+  testApp: TestApp,
+  sink: SmtpSink,
+  email: string,
+  password: string,
+): Promise<string> {
+  const passwordOnly = await testApp.http.post('/v1/auth/login').send({ email, password });
+  expect(passwordOnly.status).toBe(200);
+  const { secret } = await enrollTotp(testApp, passwordOnly.body.accessToken as string);
+  const { accessToken } = await signInWithTotp(testApp, email, secret, 1, password);
+  await enrollEmailFactor(testApp, sink, accessToken, email);
+  return accessToken;
+}
