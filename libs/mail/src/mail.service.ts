@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import {
@@ -13,13 +11,9 @@ import {
 
 import { type AppConfig, maskEmail, maskText } from '@codexflow/core';
 
+import { type DeliveryFailure, DeliveryQueue, type QueuedMessage } from './delivery-queue.js';
 import { MailOutbox, outboxFileName } from './mail-outbox.js';
-import {
-  backoffDelayMs,
-  type MailRetryOptions,
-  type ResolvedMailRetryOptions,
-  resolveRetryOptions,
-} from './mail-retry.js';
+import { type MailRetryOptions, resolveRetryOptions } from './mail-retry.js';
 
 /** One mail to send. */
 export interface OutgoingMail {
@@ -31,23 +25,15 @@ export interface OutgoingMail {
   html?: string;
 }
 
-interface QueuedMail {
-  id: string;
-  sequence: number;
-  queuedAt: Date;
-  mail: OutgoingMail;
-}
+type QueuedMail = QueuedMessage<OutgoingMail>;
 
-interface DeliveryFailure {
+interface SmtpFailure extends DeliveryFailure {
   error: string;
   code?: string;
   responseCode?: number;
   /** True when the SMTP server rejected the mail for good, so a retry would fail the same way. */
   permanent: boolean;
 }
-
-/** Maximum deliveries in progress at once. Later mails wait in the queue. */
-const MAX_CONCURRENT_DELIVERIES = 4;
 
 /**
  * Nodemailer 10 waits up to 2 minutes for a connection and 10 minutes on an idle socket by
@@ -64,21 +50,19 @@ const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, sock
 @Injectable()
 export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger(MailService.name);
-  private readonly retry: ResolvedMailRetryOptions;
+  private readonly queue: DeliveryQueue<OutgoingMail>;
   private readonly smtp: Transporter<SMTPSentMessageInfo> | undefined;
   private readonly outbox: MailOutbox | undefined;
   private readonly shutdownFlushTimeoutMs: number;
 
-  // NOTE: the queue is in process memory, so mails not yet delivered are lost if the process
-  // dies, and those still waiting when the shutdown flush times out are dropped.
-  private readonly waiting: QueuedMail[] = [];
-  private activeDeliveries = 0;
-  private sequence = 0;
-  private idleListeners: Array<() => void> = [];
-  private readonly shutdown = new AbortController();
-
   constructor(config: AppConfig, retryOptions: MailRetryOptions = {}) {
-    this.retry = resolveRetryOptions(retryOptions);
+    this.queue = new DeliveryQueue({
+      logger: this.logger,
+      retry: resolveRetryOptions(retryOptions),
+      label: 'mail',
+      logFields: mailLogFields,
+      deliver: (queued, attempt, signal) => this.attemptDelivery(queued, attempt, signal),
+    });
     // Half of the shutdown timeout, an estimate that leaves the other shutdown hooks, such as
     // closing the database, time to run before main.ts exits the process.
     this.shutdownFlushTimeoutMs = config.http.shutdownTimeoutMs / 2;
@@ -96,7 +80,7 @@ export class MailService implements OnApplicationShutdown {
   /** Queues the mail and returns at once. Never throws, and delivery failures are only logged. */
   send(mail: OutgoingMail): void {
     try {
-      if (this.shutdown.signal.aborted) {
+      if (this.queue.isShutDown) {
         this.logger.error(
           { template: mail.template, to: maskEmail(mail.to) },
           'mail dropped: the mail service has shut down',
@@ -104,14 +88,7 @@ export class MailService implements OnApplicationShutdown {
         return;
       }
 
-      this.sequence += 1;
-      this.waiting.push({
-        id: randomUUID(),
-        sequence: this.sequence,
-        queuedAt: new Date(),
-        mail: { ...mail },
-      });
-      this.startDeliveries();
+      this.queue.enqueue({ ...mail });
     } catch (error) {
       this.logger.error(
         { template: mail.template, error: maskText(String(error)) },
@@ -125,150 +102,52 @@ export class MailService implements OnApplicationShutdown {
    * still pending after `timeoutMs`.
    */
   async flush(timeoutMs = 10_000): Promise<void> {
-    if (this.pendingCount() === 0) {
-      return;
-    }
-
-    let timer: NodeJS.Timeout | undefined;
-    const drained = new Promise<void>((resolve) => this.idleListeners.push(resolve));
-    const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        const pending = this.pendingCount();
-        reject(new Error(`mail queue flush timed out after ${timeoutMs} ms: ${pending} pending`));
-      }, timeoutMs);
-    });
-
-    try {
-      await Promise.race([drained, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.queue.flush(timeoutMs);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    try {
-      await this.flush(this.shutdownFlushTimeoutMs);
-    } catch {
-      this.logger.warn(
-        { pending: this.pendingCount() },
-        'mail queue not empty at shutdown: undelivered mails are lost',
-      );
+    const pending = await this.queue.shutdown(this.shutdownFlushTimeoutMs);
+    if (pending > 0) {
+      this.logger.warn({ pending }, 'mail queue not empty at shutdown: undelivered mails are lost');
     }
 
-    this.shutdown.abort();
-    this.waiting.length = 0;
     this.smtp?.close();
     this.outbox?.close();
-  }
-
-  private pendingCount(): number {
-    return this.waiting.length + this.activeDeliveries;
-  }
-
-  private startDeliveries(): void {
-    while (this.activeDeliveries < MAX_CONCURRENT_DELIVERIES && !this.shutdown.signal.aborted) {
-      const next = this.waiting.shift();
-      if (next === undefined) {
-        break;
-      }
-
-      this.activeDeliveries += 1;
-      void this.deliverWithRetries(next).finally(() => {
-        this.activeDeliveries -= 1;
-        this.startDeliveries();
-        this.notifyIfIdle();
-      });
-    }
-  }
-
-  private notifyIfIdle(): void {
-    if (this.pendingCount() > 0) {
-      return;
-    }
-    const listeners = this.idleListeners;
-    this.idleListeners = [];
-    listeners.forEach((resolve) => resolve());
-  }
-
-  /** Never rejects: every failure ends in a log line. */
-  private async deliverWithRetries(queued: QueuedMail): Promise<void> {
-    const fields = {
-      mailId: queued.id,
-      template: queued.mail.template,
-      to: maskEmail(queued.mail.to),
-    };
-
-    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt += 1) {
-      const failure = await this.attemptDelivery(queued, attempt);
-      if (failure === undefined || this.shutdown.signal.aborted) {
-        return;
-      }
-
-      if (attempt === this.retry.maxAttempts || failure.permanent) {
-        this.logger.warn({ ...fields, attempt, ...failure }, 'mail delivery failed');
-        this.logger.error(
-          { ...fields, attempts: attempt, ...failure },
-          'mail not delivered: giving up',
-        );
-        return;
-      }
-
-      const retryInMs = backoffDelayMs(attempt, this.retry);
-      this.logger.warn({ ...fields, attempt, ...failure, retryInMs }, 'mail delivery failed');
-      const waited = await this.waitBeforeRetry(retryInMs);
-      if (!waited) {
-        return;
-      }
-    }
   }
 
   /** Returns undefined on success, or what went wrong. */
   private async attemptDelivery(
     queued: QueuedMail,
     attempt: number,
-  ): Promise<DeliveryFailure | undefined> {
-    const { to, subject, text, html } = queued.mail;
+    signal: AbortSignal,
+  ): Promise<SmtpFailure | undefined> {
+    const { to, subject, text, html } = queued.message;
     const message: SendMailOptions = { to, subject, text, html };
 
     try {
       if (this.smtp) {
-        const info = await this.smtp.sendMail({ ...message, signal: this.shutdown.signal });
+        const info = await this.smtp.sendMail({ ...message, signal });
         this.logger.log(
-          {
-            mailId: queued.id,
-            template: queued.mail.template,
-            to: maskEmail(to),
-            attempt,
-            messageId: info.messageId,
-          },
+          { ...mailLogFields(queued), attempt, messageId: info.messageId },
           'mail sent',
         );
       } else if (this.outbox) {
         const file = outboxFileName(queued.queuedAt, queued.sequence, queued.id);
         await this.outbox.write(message, file);
-        this.logger.log(
-          { mailId: queued.id, template: queued.mail.template, to: maskEmail(to), file },
-          'mail written to outbox',
-        );
+        this.logger.log({ ...mailLogFields(queued), file }, 'mail written to outbox');
       }
       return undefined;
     } catch (error) {
       return describeFailure(error);
     }
   }
-
-  /** Returns false when the service shuts down during the wait. */
-  private async waitBeforeRetry(delayMs: number): Promise<boolean> {
-    try {
-      await sleep(delayMs, undefined, { signal: this.shutdown.signal });
-      return true;
-    } catch {
-      return false;
-    }
-  }
 }
 
-function describeFailure(error: unknown): DeliveryFailure {
+function mailLogFields(queued: QueuedMail): Record<string, unknown> {
+  return { mailId: queued.id, template: queued.message.template, to: maskEmail(queued.message.to) };
+}
+
+function describeFailure(error: unknown): SmtpFailure {
   // A structural check, because errors from another realm (such as Node's own under Jest's
   // module VM) fail `instanceof Error`.
   if (typeof error !== 'object' || error === null || !('message' in error)) {

@@ -1,19 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Inject, Injectable, Logger, type OnApplicationShutdown, Optional } from '@nestjs/common';
 
 import { APP_CONFIG, type AppConfig, maskText } from '@codexflow/core';
 
+import { type DeliveryFailure, DeliveryQueue, type QueuedMessage } from './delivery-queue.js';
 import { outboxFileName } from './mail-outbox.js';
-import {
-  backoffDelayMs,
-  type MailRetryOptions,
-  type ResolvedMailRetryOptions,
-  resolveRetryOptions,
-} from './mail-retry.js';
+import { type MailRetryOptions, resolveRetryOptions } from './mail-retry.js';
 
 /** One text message to send. */
 export interface OutgoingSms {
@@ -24,14 +18,9 @@ export interface OutgoingSms {
   text: string;
 }
 
-interface QueuedSms {
-  id: string;
-  sequence: number;
-  queuedAt: Date;
-  sms: OutgoingSms;
-}
+type QueuedSms = QueuedMessage<OutgoingSms>;
 
-interface DeliveryFailure {
+interface WebhookFailure extends DeliveryFailure {
   status?: number;
   error?: string;
   code?: string;
@@ -44,8 +33,6 @@ interface Webhook {
   headers: Record<string, string>;
 }
 
-/** Maximum deliveries in progress at once. Later messages wait in the queue. */
-const MAX_CONCURRENT_DELIVERIES = 4;
 const WEBHOOK_TIMEOUT_MS = 5_000;
 const E164 = /^\+[1-9]\d{1,14}$/;
 const TOO_MANY_REQUESTS = 429;
@@ -53,30 +40,28 @@ const TOO_MANY_REQUESTS = 429;
 /**
  * Sends text messages in the background: as a JSON POST to SMS_WEBHOOK_URL when it is set,
  * otherwise as `.sms.json` files in DATA_DIR/outbox. `send` returns at once, and failed
- * deliveries are retried with the exponential backoff of MailService and logged, never
+ * deliveries are retried with exponential backoff by DeliveryQueue and logged, never
  * reported to the caller. Logs show only the last 2 digits of a phone number and never the text.
  */
 @Injectable()
 export class SmsService implements OnApplicationShutdown {
   private readonly logger = new Logger(SmsService.name);
-  private readonly retry: ResolvedMailRetryOptions;
+  private readonly queue: DeliveryQueue<OutgoingSms>;
   private readonly webhook: Webhook | undefined;
   private readonly outboxFolder: string;
   private readonly shutdownFlushTimeoutMs: number;
-
-  // NOTE: the queue is in process memory, so messages not yet delivered are lost if the process
-  // dies, and those still waiting when the shutdown flush times out are dropped.
-  private readonly waiting: QueuedSms[] = [];
-  private activeDeliveries = 0;
-  private sequence = 0;
-  private idleListeners: Array<() => void> = [];
-  private readonly shutdown = new AbortController();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @Optional() retryOptions: MailRetryOptions = {},
   ) {
-    this.retry = resolveRetryOptions(retryOptions);
+    this.queue = new DeliveryQueue({
+      logger: this.logger,
+      retry: resolveRetryOptions(retryOptions),
+      label: 'sms',
+      logFields: smsLogFields,
+      deliver: (queued, attempt, signal) => this.attemptDelivery(queued, attempt, signal),
+    });
     // Half of the shutdown timeout, as in MailService, so the other shutdown hooks keep time.
     this.shutdownFlushTimeoutMs = config.http.shutdownTimeoutMs / 2;
     this.webhook = config.smsWebhookUrl ? toWebhook(config.smsWebhookUrl) : undefined;
@@ -86,7 +71,7 @@ export class SmsService implements OnApplicationShutdown {
   /** Queues the message and returns at once. Never throws: bad input and failures are logged. */
   send(sms: OutgoingSms): void {
     try {
-      if (this.shutdown.signal.aborted) {
+      if (this.queue.isShutDown) {
         this.logger.error(
           { template: sms.template, to: maskPhone(sms.to) },
           'sms dropped: the sms service has shut down',
@@ -101,14 +86,7 @@ export class SmsService implements OnApplicationShutdown {
         return;
       }
 
-      this.sequence += 1;
-      this.waiting.push({
-        id: randomUUID(),
-        sequence: this.sequence,
-        queuedAt: new Date(),
-        sms: { ...sms },
-      });
-      this.startDeliveries();
+      this.queue.enqueue({ ...sms });
     } catch (error) {
       // A caller without type checks may pass anything, and this path must not throw either.
       const template = (sms as Partial<OutgoingSms> | undefined)?.template;
@@ -121,98 +99,16 @@ export class SmsService implements OnApplicationShutdown {
    * are still pending after `timeoutMs`.
    */
   async flush(timeoutMs = 10_000): Promise<void> {
-    if (this.pendingCount() === 0) {
-      return;
-    }
-
-    let timer: NodeJS.Timeout | undefined;
-    const drained = new Promise<void>((resolve) => this.idleListeners.push(resolve));
-    const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        const pending = this.pendingCount();
-        reject(new Error(`sms queue flush timed out after ${timeoutMs} ms: ${pending} pending`));
-      }, timeoutMs);
-    });
-
-    try {
-      await Promise.race([drained, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.queue.flush(timeoutMs);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    try {
-      await this.flush(this.shutdownFlushTimeoutMs);
-    } catch {
+    const pending = await this.queue.shutdown(this.shutdownFlushTimeoutMs);
+    if (pending > 0) {
       this.logger.warn(
-        { pending: this.pendingCount() },
+        { pending },
         'sms queue not empty at shutdown: undelivered messages are lost',
       );
-    }
-
-    this.shutdown.abort();
-    this.waiting.length = 0;
-  }
-
-  private pendingCount(): number {
-    return this.waiting.length + this.activeDeliveries;
-  }
-
-  private startDeliveries(): void {
-    while (this.activeDeliveries < MAX_CONCURRENT_DELIVERIES && !this.shutdown.signal.aborted) {
-      const next = this.waiting.shift();
-      if (next === undefined) {
-        break;
-      }
-
-      this.activeDeliveries += 1;
-      void this.deliverWithRetries(next).finally(() => {
-        this.activeDeliveries -= 1;
-        this.startDeliveries();
-        this.notifyIfIdle();
-      });
-    }
-  }
-
-  private notifyIfIdle(): void {
-    if (this.pendingCount() > 0) {
-      return;
-    }
-    const listeners = this.idleListeners;
-    this.idleListeners = [];
-    listeners.forEach((resolve) => resolve());
-  }
-
-  /** Never rejects: every failure ends in a log line. */
-  private async deliverWithRetries(queued: QueuedSms): Promise<void> {
-    const fields = {
-      smsId: queued.id,
-      template: queued.sms.template,
-      to: maskPhone(queued.sms.to),
-    };
-
-    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt += 1) {
-      const failure = await this.attemptDelivery(queued, attempt);
-      if (failure === undefined || this.shutdown.signal.aborted) {
-        return;
-      }
-
-      if (attempt === this.retry.maxAttempts || failure.permanent) {
-        this.logger.warn({ ...fields, attempt, ...failure }, 'sms delivery failed');
-        this.logger.error(
-          { ...fields, attempts: attempt, ...failure },
-          'sms not delivered: giving up',
-        );
-        return;
-      }
-
-      const retryInMs = backoffDelayMs(attempt, this.retry);
-      this.logger.warn({ ...fields, attempt, ...failure, retryInMs }, 'sms delivery failed');
-      const waited = await this.waitBeforeRetry(retryInMs);
-      if (!waited) {
-        return;
-      }
     }
   }
 
@@ -220,16 +116,13 @@ export class SmsService implements OnApplicationShutdown {
   private async attemptDelivery(
     queued: QueuedSms,
     attempt: number,
-  ): Promise<DeliveryFailure | undefined> {
-    const fields = {
-      smsId: queued.id,
-      template: queued.sms.template,
-      to: maskPhone(queued.sms.to),
-    };
+    signal: AbortSignal,
+  ): Promise<WebhookFailure | undefined> {
+    const fields = smsLogFields(queued);
 
     try {
       if (this.webhook) {
-        const status = await this.post(this.webhook, queued.sms);
+        const status = await this.post(this.webhook, queued.message, signal);
         if (!isSuccess(status)) {
           return { status, permanent: status !== TOO_MANY_REQUESTS && status < 500 };
         }
@@ -245,13 +138,13 @@ export class SmsService implements OnApplicationShutdown {
   }
 
   /** Posts `{ phone, text }` and returns the response status. Redirects are not followed. */
-  private async post(webhook: Webhook, sms: OutgoingSms): Promise<number> {
+  private async post(webhook: Webhook, sms: OutgoingSms, signal: AbortSignal): Promise<number> {
     const response = await fetch(webhook.url, {
       method: 'POST',
       headers: { ...webhook.headers, 'Content-Type': 'application/json' },
       body: JSON.stringify({ phone: sms.to, text: sms.text }),
       redirect: 'manual',
-      signal: AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), this.shutdown.signal]),
+      signal: AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), signal]),
     });
     // Cancelling the unused body releases the connection for the next request.
     await response.body?.cancel();
@@ -264,7 +157,7 @@ export class SmsService implements OnApplicationShutdown {
    * code, so only the owner of the process may read it.
    */
   private async writeToOutbox(queued: QueuedSms): Promise<string> {
-    const { to, template, text } = queued.sms;
+    const { to, template, text } = queued.message;
     // The mail outbox names files the same way, so mails and messages sort together by time.
     const file = outboxFileName(queued.queuedAt, queued.sequence, queued.id).replace(
       /\.eml$/,
@@ -282,16 +175,10 @@ export class SmsService implements OnApplicationShutdown {
     await rename(temporaryPath, join(this.outboxFolder, file));
     return file;
   }
+}
 
-  /** Returns false when the service shuts down during the wait. */
-  private async waitBeforeRetry(delayMs: number): Promise<boolean> {
-    try {
-      await sleep(delayMs, undefined, { signal: this.shutdown.signal });
-      return true;
-    } catch {
-      return false;
-    }
-  }
+function smsLogFields(queued: QueuedSms): Record<string, unknown> {
+  return { smsId: queued.id, template: queued.message.template, to: maskPhone(queued.message.to) };
 }
 
 /** Keeps the last 2 digits of a phone number, enough to tell messages apart in logs. */
@@ -323,7 +210,7 @@ function toWebhook(value: string): Webhook {
   };
 }
 
-function describeFailure(error: unknown): DeliveryFailure {
+function describeFailure(error: unknown): WebhookFailure {
   // A structural check, because errors from another realm (such as Node's own under Jest's
   // module VM) fail `instanceof Error`.
   if (typeof error !== 'object' || error === null || !('message' in error)) {
