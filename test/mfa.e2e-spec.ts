@@ -171,6 +171,28 @@ describe('multi-factor authentication', () => {
       expect(right.status).toBe(401);
     });
 
+    it('ends an mfaToken after five wrong codes sent in parallel', async () => {
+      const email = await registerVerified(testApp, sink);
+      const { secret } = await enrollTotp(testApp, (await signIn(testApp, email)).accessToken);
+      const login = await startLogin(email);
+
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          testApp.http.post('/v1/auth/mfa/verify').send({
+            mfaToken: login.body.mfaToken,
+            method: 'totp',
+            code: String(100000 + index),
+          }),
+        ),
+      );
+      const right = await testApp.http
+        .post('/v1/auth/mfa/verify')
+        .send({ mfaToken: login.body.mfaToken, method: 'totp', code: await totpCode(secret, 1) });
+
+      expect(right.status).toBe(401);
+      expect(right.body.detail).toMatch(/used up/);
+    });
+
     it.each([
       ['letters in the code', { method: 'totp', code: 'abcdef' }, 400],
       ['a short code', { method: 'totp', code: '123' }, 400],
@@ -324,6 +346,28 @@ describe('multi-factor authentication', () => {
           mfaCode: code,
         });
       expect(reused.status).toBe(403);
+    });
+
+    it('stops step-up guessing after five wrong codes', async () => {
+      const email = await registerVerified(testApp, sink);
+      const { accessToken } = await signIn(testApp, email);
+      await enrollEmailFactor(testApp, sink, accessToken, email);
+      const code = await stepUpCode(testApp, sink, accessToken, email);
+      const change = (mfaCode: string) =>
+        testApp.http
+          .post('/v1/auth/password/change')
+          .set('Authorization', `Bearer ${accessToken}`)
+          .send({ currentPassword: STRONG_PASSWORD, newPassword: 'guessed passphrase 7', mfaCode });
+
+      const wrong = [];
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        wrong.push((await change(String(200000 + attempt))).status);
+      }
+      const throttled = await change(code);
+
+      expect(wrong).toEqual([403, 403, 403, 403, 403]);
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
     });
 
     it('needs no code from users without MFA', async () => {

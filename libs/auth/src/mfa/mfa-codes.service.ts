@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
-import { OnceClaims, SecretKeyRing } from '@codexflow/core';
+import { OnceClaims, type SecretKey, SecretKeyRing } from '@codexflow/core';
 import { MailService, mfaCode, SmsService } from '@codexflow/mail';
 
 import { type CodeMethod, type CodePurpose, MfaCode } from './mfa.schemas.js';
@@ -78,7 +78,7 @@ export class MfaCodesService {
         userId,
         method,
         purpose,
-        codeHash: this.hash(userId, code),
+        codeHash: mongoose.trusted({ $in: this.hashes(userId, code) }),
         usedAt: null,
         expiresAt: mongoose.trusted({ $gt: new Date() }),
       })
@@ -90,8 +90,24 @@ export class MfaCodesService {
     return true;
   }
 
+  async revokeOutstanding(userId: string, purpose: CodePurpose): Promise<void> {
+    await this.codes
+      .updateMany({ userId, purpose, usedAt: null }, { $set: { usedAt: new Date() } })
+      .exec();
+  }
+
+  /** Hashes under the newest key; `hashes` covers every key, so codes sent before a rotation still match. */
   private hash(userId: string, code: string): string {
-    const key = this.keyRing.deriveKey(this.keyRing.active, 'mfa-code');
-    return createHmac('sha256', key).update(`${userId}:${code}`).digest('hex');
+    return this.hashWith(this.keyRing.active, userId, code);
+  }
+
+  private hashes(userId: string, code: string): string[] {
+    return this.keyRing.keys.map((key) => this.hashWith(key, userId, code));
+  }
+
+  private hashWith(key: SecretKey, userId: string, code: string): string {
+    return createHmac('sha256', this.keyRing.deriveKey(key, 'mfa-code'))
+      .update(`${userId}:${code}`)
+      .digest('hex');
   }
 }

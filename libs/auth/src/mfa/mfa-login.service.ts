@@ -2,7 +2,7 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
-import { OnceClaims, ProblemException } from '@codexflow/core';
+import { KeyedMutex, OnceClaims, ProblemException } from '@codexflow/core';
 import { MailService, recoveryCodeUsed } from '@codexflow/mail';
 import { type User, UsersService } from '@codexflow/users';
 
@@ -27,6 +27,7 @@ function loginExpired(): ProblemException {
 @Injectable()
 export class MfaLoginService {
   private readonly logger = new Logger(MfaLoginService.name);
+  private readonly attempts = new KeyedMutex();
 
   constructor(
     @InjectModel(MfaLogin.name) private readonly logins: Model<MfaLogin>,
@@ -80,6 +81,12 @@ export class MfaLoginService {
         { field: 'code', message: 'code must be 6 digits' },
       ]);
     }
+    // Attempts on one login run one at a time, so parallel guesses cannot pass the attempt limit.
+    const tokenHash = hashSecretToken(request.mfaToken);
+    return this.attempts.runExclusive(tokenHash, () => this.verifyOnce(request));
+  }
+
+  private async verifyOnce(request: MfaVerifyDto): Promise<User> {
     const login = await this.findLive(request.mfaToken);
 
     if (!(await this.checkFactor(login.userId, request.method, request.code))) {

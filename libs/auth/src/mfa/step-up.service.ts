@@ -1,12 +1,21 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 
 import type { Principal } from '@codexflow/access';
-import { ProblemException } from '@codexflow/core';
+import { KeyedMutex, ProblemException } from '@codexflow/core';
 import { UsersService } from '@codexflow/users';
 
 import { MfaCodesService } from './mfa-codes.service.js';
 import { MfaFactorsService } from './mfa-factors.service.js';
 import type { CodeMethod } from './mfa.schemas.js';
+
+/** Wrong step-up codes tolerated per user in FAILURE_WINDOW_MS before further tries get 429. */
+const MAX_FAILURES = 5;
+const FAILURE_WINDOW_MS = 15 * 60_000;
+
+interface FailureWindow {
+  count: number;
+  startedAt: number;
+}
 
 function mfaRequired(detail: string): ProblemException {
   return new ProblemException(HttpStatus.FORBIDDEN, detail);
@@ -18,13 +27,21 @@ function mfaRequired(detail: string): ProblemException {
  */
 @Injectable()
 export class StepUpService {
+  private readonly attempts = new KeyedMutex();
+  // NOTE: counted in this replica's memory, so each replica allows MAX_FAILURES on its own.
+  private readonly failures = new Map<string, FailureWindow>();
+
   constructor(
     private readonly users: UsersService,
     private readonly factors: MfaFactorsService,
     private readonly codes: MfaCodesService,
   ) {}
 
-  async require(principal: Principal, mfaCode: string | undefined): Promise<void> {
+  require(principal: Principal, mfaCode: string | undefined): Promise<void> {
+    return this.attempts.runExclusive(principal.userId, () => this.check(principal, mfaCode));
+  }
+
+  private async check(principal: Principal, mfaCode: string | undefined): Promise<void> {
     const methods = await this.factors.activeMethods(principal.userId);
     if (methods.length === 0) {
       return;
@@ -32,18 +49,64 @@ export class StepUpService {
     if (mfaCode === undefined) {
       throw mfaRequired('MFA is required for this operation: send a current code as mfaCode');
     }
+    this.assertNotThrottled(principal.userId);
 
-    if (methods.includes('totp') && (await this.factors.verifyTotp(principal.userId, mfaCode))) {
+    if (await this.matches(principal.userId, methods, mfaCode)) {
+      this.failures.delete(principal.userId);
       return;
     }
-    for (const method of methods.filter(
+    await this.recordFailure(principal.userId);
+    throw mfaRequired('MFA is required for this operation: the mfaCode is wrong, used or expired');
+  }
+
+  private async matches(userId: string, methods: string[], mfaCode: string): Promise<boolean> {
+    if (methods.includes('totp') && (await this.factors.verifyTotp(userId, mfaCode))) {
+      return true;
+    }
+    const codeMethods = methods.filter(
       (candidate): candidate is CodeMethod => candidate !== 'totp',
-    )) {
-      if (await this.codes.consume(principal.userId, method, 'step-up', mfaCode)) {
-        return;
+    );
+    for (const method of codeMethods) {
+      if (await this.codes.consume(userId, method, 'step-up', mfaCode)) {
+        return true;
       }
     }
-    throw mfaRequired('MFA is required for this operation: the mfaCode is wrong, used or expired');
+    return false;
+  }
+
+  private assertNotThrottled(userId: string): void {
+    const window = this.failures.get(userId);
+    if (window === undefined || window.count < MAX_FAILURES) {
+      return;
+    }
+    const retryAfterMs = window.startedAt + FAILURE_WINDOW_MS - Date.now();
+    if (retryAfterMs <= 0) {
+      this.failures.delete(userId);
+      return;
+    }
+    const retryAfter = String(Math.ceil(retryAfterMs / 1000));
+    throw new ProblemException(
+      HttpStatus.TOO_MANY_REQUESTS,
+      `Too many wrong MFA codes; try again in ${retryAfter} seconds`,
+      'about:blank',
+      undefined,
+      { 'Retry-After': retryAfter },
+    );
+  }
+
+  /** Counts a wrong code; at the limit, outstanding step-up codes stop working as well. */
+  private async recordFailure(userId: string): Promise<void> {
+    const now = Date.now();
+    const window = this.failures.get(userId);
+    const current =
+      window === undefined || now - window.startedAt > FAILURE_WINDOW_MS
+        ? { count: 0, startedAt: now }
+        : window;
+    current.count += 1;
+    this.failures.set(userId, current);
+    if (current.count >= MAX_FAILURES) {
+      await this.codes.revokeOutstanding(userId, 'step-up');
+    }
   }
 
   async challenge(principal: Principal, method: CodeMethod): Promise<void> {
