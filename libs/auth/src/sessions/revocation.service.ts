@@ -2,6 +2,8 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
+import { isDuplicateKeyError } from '@codexflow/core';
+
 import { Revocation } from '../schemas/revocation.schema.js';
 
 /** How often each replica reads revocations written by the others: the bound on staleness. */
@@ -57,13 +59,16 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
 
   private async add(kind: Revocation['kind'], subjectId: string, expiresAt: Date): Promise<void> {
     this.revoked.set(`${kind}:${subjectId}`, expiresAt.getTime());
-    await this.revocations
-      .updateOne(
-        { kind, subjectId },
-        { $set: { expiresAt, createdAt: new Date() } },
-        { upsert: true },
-      )
-      .exec();
+    const entry = { $set: { expiresAt, createdAt: new Date() } };
+    try {
+      await this.revocations.updateOne({ kind, subjectId }, entry, { upsert: true }).exec();
+    } catch (error) {
+      // A concurrent revocation of the same subject inserted the entry first; refresh it instead.
+      if (!isDuplicateKeyError(error)) {
+        throw error;
+      }
+      await this.revocations.updateOne({ kind, subjectId }, entry).exec();
+    }
   }
 
   private isListed(key: string, now: number): boolean {
