@@ -6,6 +6,7 @@ import { AuthModule, CsrfGuard, JwtAuthGuard, MfaEnforcementGuard } from '@codex
 import { type AppConfig, CoreModule } from '@codexflow/core';
 import { MailModule } from '@codexflow/mail';
 import { MonitoringModule } from '@codexflow/monitoring';
+import { ProjectsModule } from '@codexflow/projects';
 import { UsersModule } from '@codexflow/users';
 
 /**
@@ -23,6 +24,7 @@ export class AppModule {
         AccessModule,
         AuthModule,
         UsersModule,
+        ProjectsModule,
         MonitoringModule,
         ...extraImports,
       ],

@@ -11,7 +11,7 @@ import { type CodeMethod, type CodePurpose, MfaCode } from './mfa.schemas.js';
 
 export const MFA_CODE_MINUTES = 10;
 
-/** Where a code is sent: the account e-mail or the verified phone number. */
+/** The recipients of a code: the account e-mail and the verified phone number. */
 export interface CodeDestination {
   email: string;
   phone: string | null;
