@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { createTestApp, type SmtpSink, startSmtpSink, type TestApp } from '@codexflow/testing';
+import { type SmtpSink, startSmtpSink, type TestApp } from '@codexflow/testing';
 
+import { createAppWithAdmin } from './support/admin.js';
 import {
   cookieHeader,
   linkToken,
@@ -22,14 +23,11 @@ describe('identity under abuse', () => {
 
   beforeAll(async () => {
     sink = await startSmtpSink();
-    testApp = await createTestApp({
-      env: {
-        SMTP_URL: sink.url,
-        REFRESH_REUSE_GRACE_SECONDS: '0',
-        BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
-        BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      },
-    });
+    testApp = await createAppWithAdmin(
+      sink,
+      { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+      { REFRESH_REUSE_GRACE_SECONDS: '0' },
+    );
   });
 
   afterAll(async () => {

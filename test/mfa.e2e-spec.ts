@@ -3,7 +3,6 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 
 import {
-  createTestApp,
   type SmsReceiver,
   type SmtpSink,
   startSmsReceiver,
@@ -11,6 +10,7 @@ import {
   type TestApp,
 } from '@codexflow/testing';
 
+import { createAppWithAdmin } from './support/admin.js';
 import {
   linkToken,
   registerVerified,
@@ -39,14 +39,11 @@ describe('multi-factor authentication', () => {
   beforeAll(async () => {
     sink = await startSmtpSink();
     sms = await startSmsReceiver();
-    testApp = await createTestApp({
-      env: {
-        SMTP_URL: sink.url,
-        SMS_WEBHOOK_URL: sms.url,
-        BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
-        BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      },
-    });
+    testApp = await createAppWithAdmin(
+      sink,
+      { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+      { SMS_WEBHOOK_URL: sms.url },
+    );
   });
 
   afterAll(async () => {

@@ -1,24 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { createTestApp, type SmtpSink, startSmtpSink, type TestApp } from '@codexflow/testing';
+import { type SmtpSink, startSmtpSink, type TestApp } from '@codexflow/testing';
 
-import {
-  linkToken,
-  registerVerified,
-  signIn,
-  STRONG_PASSWORD,
-  tokenClaims,
-  uniqueEmail,
-} from './support/identity.js';
+import { createAppWithAdmin, type InvitedUser, inviteUser } from './support/admin.js';
+import { registerVerified, signIn, tokenClaims } from './support/identity.js';
 import { signInAdminWithMfa } from './support/mfa.js';
 
 const ADMIN_EMAIL = 'projects.admin@example.com';
 const ADMIN_PASSWORD = 'bootstrap admin passphrase 4';
-
-interface Member {
-  id: string;
-  token: string;
-}
 
 describe('projects', () => {
   let sink: SmtpSink;
@@ -28,13 +17,7 @@ describe('projects', () => {
 
   beforeAll(async () => {
     sink = await startSmtpSink();
-    testApp = await createTestApp({
-      env: {
-        SMTP_URL: sink.url,
-        BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
-        BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      },
-    });
+    testApp = await createAppWithAdmin(sink, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
     admin = await signInAdminWithMfa(testApp, sink, ADMIN_EMAIL, ADMIN_PASSWORD);
   });
 
@@ -48,17 +31,8 @@ describe('projects', () => {
     return `P${String.fromCharCode(65 + (keyCounter % 26))}${String.fromCharCode(65 + Math.floor(keyCounter / 26))}`;
   }
 
-  async function userWithRole(role: string): Promise<Member> {
-    const email = uniqueEmail(role);
-    const invite = await testApp.http
-      .post('/v1/users')
-      .set('Authorization', `Bearer ${admin}`)
-      .send({ email, name: `A ${role}`, role });
-    const mail = await sink.waitForMail({ to: email, subject: /invited/i });
-    const accepted = await testApp.http
-      .post('/v1/auth/invitations/accept')
-      .send({ token: linkToken(mail.links, '/accept-invite'), password: STRONG_PASSWORD });
-    return { id: invite.body.id as string, token: accepted.body.accessToken as string };
+  function userWithRole(role: string): Promise<InvitedUser> {
+    return inviteUser(testApp, sink, admin, role);
   }
 
   async function createProject(token: string, key = uniqueKey()) {
@@ -71,7 +45,7 @@ describe('projects', () => {
   it('lets a manager create a project and become its member', async () => {
     const manager = await userWithRole('manager');
 
-    const created = await createProject(manager.token, 'CFX');
+    const created = await createProject(manager.accessToken, 'CFX');
 
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
@@ -83,18 +57,85 @@ describe('projects', () => {
     expect(created.body.id).toMatch(/^prj_[0-9A-Za-z]{20}$/);
   });
 
+  describe('Idempotency-Key', () => {
+    function createWithKey(token: string, idempotencyKey: string, body: Record<string, unknown>) {
+      return testApp.http
+        .post('/v1/projects')
+        .set('Authorization', `Bearer ${token}`)
+        .set('Idempotency-Key', idempotencyKey)
+        .send(body);
+    }
+
+    it('replays the first response and creates nothing more', async () => {
+      const manager = await userWithRole('manager');
+      const body = { key: uniqueKey(), name: 'Retried' };
+
+      const first = await createWithKey(manager.accessToken, 'retry-1', body);
+      const second = await createWithKey(manager.accessToken, 'retry-1', {
+        name: 'Retried',
+        key: body.key,
+      });
+      const listed = await testApp.http
+        .get('/v1/projects?limit=100')
+        .set('Authorization', `Bearer ${manager.accessToken}`);
+
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(201);
+      expect(second.body).toEqual(first.body);
+      expect(second.headers['idempotent-replayed']).toBe('true');
+      const keys = (listed.body.data as Array<{ key: string }>).map((project) => project.key);
+      expect(keys.filter((key) => key === body.key)).toHaveLength(1);
+    });
+
+    it('rejects the same key with another body with 422', async () => {
+      const manager = await userWithRole('manager');
+      await createWithKey(manager.accessToken, 'retry-2', { key: uniqueKey(), name: 'First' });
+
+      const other = await createWithKey(manager.accessToken, 'retry-2', {
+        key: uniqueKey(),
+        name: 'Other',
+      });
+
+      expect(other.status).toBe(422);
+    });
+
+    it('does not replay a failed request', async () => {
+      const manager = await userWithRole('manager');
+      const key = uniqueKey();
+      await createProject(manager.accessToken, key);
+
+      const first = await createWithKey(manager.accessToken, 'retry-3', { key, name: 'Clash' });
+      const second = await createWithKey(manager.accessToken, 'retry-3', { key, name: 'Clash' });
+
+      expect(first.status).toBe(409);
+      expect(second.status).toBe(409);
+      expect(second.headers['idempotent-replayed']).toBeUndefined();
+    });
+
+    it.each([['has spaces'], ['x'.repeat(256)]])('rejects key %j', async (idempotencyKey) => {
+      const manager = await userWithRole('manager');
+
+      const response = await createWithKey(manager.accessToken, idempotencyKey, {
+        key: uniqueKey(),
+        name: 'X',
+      });
+
+      expect(response.status).toBe(400);
+    });
+  });
+
   it('rejects a duplicate key with 409', async () => {
     const manager = await userWithRole('manager');
     const key = uniqueKey();
-    await createProject(manager.token, key);
+    await createProject(manager.accessToken, key);
 
-    expect((await createProject(manager.token, key)).status).toBe(409);
+    expect((await createProject(manager.accessToken, key)).status).toBe(409);
   });
 
   it.each([['A'], ['ABCDEFGHIJK'], ['cfx'], ['C1X'], ['']])('rejects key %j', async (key) => {
     const manager = await userWithRole('manager');
 
-    const response = await createProject(manager.token, key);
+    const response = await createProject(manager.accessToken, key);
 
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual(
@@ -106,7 +147,7 @@ describe('projects', () => {
     const manager = await userWithRole('manager');
     const key = `${base.slice(0, -2)}${uniqueKey().slice(1, 3)}`;
 
-    expect((await createProject(manager.token, key)).status).toBe(201);
+    expect((await createProject(manager.accessToken, key)).status).toBe(201);
   });
 
   it.each([['developer'], ['designer'], ['qa'], ['viewer']])(
@@ -114,29 +155,29 @@ describe('projects', () => {
     async (role) => {
       const user = await userWithRole(role);
 
-      expect((await createProject(user.token)).status).toBe(403);
+      expect((await createProject(user.accessToken)).status).toBe(403);
     },
   );
 
   it('shows members only their projects and hides others with 404', async () => {
     const manager = await userWithRole('manager');
     const developer = await userWithRole('developer');
-    const mine = (await createProject(manager.token)).body as { id: string };
-    const other = (await createProject(manager.token)).body as { id: string };
+    const mine = (await createProject(manager.accessToken)).body as { id: string };
+    const other = (await createProject(manager.accessToken)).body as { id: string };
     await testApp.http
       .post(`/v1/projects/${mine.id}/members`)
-      .set('Authorization', `Bearer ${manager.token}`)
+      .set('Authorization', `Bearer ${manager.accessToken}`)
       .send({ userId: developer.id });
 
     const listed = await testApp.http
       .get('/v1/projects')
-      .set('Authorization', `Bearer ${developer.token}`);
+      .set('Authorization', `Bearer ${developer.accessToken}`);
     const foreign = await testApp.http
       .get(`/v1/projects/${other.id}`)
-      .set('Authorization', `Bearer ${developer.token}`);
+      .set('Authorization', `Bearer ${developer.accessToken}`);
     const malformed = await testApp.http
       .get('/v1/projects/507f1f77bcf86cd799439011')
-      .set('Authorization', `Bearer ${developer.token}`);
+      .set('Authorization', `Bearer ${developer.accessToken}`);
 
     expect((listed.body.data as Array<{ id: string }>).map((project) => project.id)).toEqual([
       mine.id,
@@ -148,11 +189,11 @@ describe('projects', () => {
   it('lets managers list every project', async () => {
     const first = await userWithRole('manager');
     const second = await userWithRole('manager');
-    const project = (await createProject(first.token)).body as { id: string };
+    const project = (await createProject(first.accessToken)).body as { id: string };
 
     const listed = await testApp.http
       .get('/v1/projects?limit=100')
-      .set('Authorization', `Bearer ${second.token}`);
+      .set('Authorization', `Bearer ${second.accessToken}`);
 
     expect((listed.body.data as Array<{ id: string }>).map((row) => row.id)).toContain(project.id);
   });
@@ -160,9 +201,9 @@ describe('projects', () => {
   it('manages members', async () => {
     const manager = await userWithRole('manager');
     const developer = await userWithRole('developer');
-    const project = (await createProject(manager.token)).body as { id: string };
+    const project = (await createProject(manager.accessToken)).body as { id: string };
     const members = `/v1/projects/${project.id}/members`;
-    const auth = `Bearer ${manager.token}`;
+    const auth = `Bearer ${manager.accessToken}`;
 
     const added = await testApp.http
       .post(members)
@@ -178,14 +219,14 @@ describe('projects', () => {
       .send({ userId: 'usr_00000000000000000000' });
     const byDeveloper = await testApp.http
       .post(members)
-      .set('Authorization', `Bearer ${developer.token}`)
+      .set('Authorization', `Bearer ${developer.accessToken}`)
       .send({ userId: manager.id });
     const removed = await testApp.http
       .delete(`${members}/${developer.id}`)
       .set('Authorization', auth);
     const afterRemoval = await testApp.http
       .get(`/v1/projects/${project.id}`)
-      .set('Authorization', `Bearer ${developer.token}`);
+      .set('Authorization', `Bearer ${developer.accessToken}`);
 
     expect(added.status).toBe(201);
     expect(added.body.memberIds).toContain(developer.id);
@@ -205,11 +246,11 @@ describe('projects', () => {
     [{ name: '' }, 'name'],
   ])('rejects update %j', async (body, field) => {
     const manager = await userWithRole('manager');
-    const project = (await createProject(manager.token)).body as { id: string };
+    const project = (await createProject(manager.accessToken)).body as { id: string };
 
     const response = await testApp.http
       .patch(`/v1/projects/${project.id}`)
-      .set('Authorization', `Bearer ${manager.token}`)
+      .set('Authorization', `Bearer ${manager.accessToken}`)
       .send(body);
 
     expect(response.status).toBe(400);
@@ -220,21 +261,21 @@ describe('projects', () => {
 
   it('archives for admins only and then rejects writes with 409', async () => {
     const manager = await userWithRole('manager');
-    const project = (await createProject(manager.token)).body as { id: string };
+    const project = (await createProject(manager.accessToken)).body as { id: string };
 
     const byManager = await testApp.http
       .delete(`/v1/projects/${project.id}`)
-      .set('Authorization', `Bearer ${manager.token}`);
+      .set('Authorization', `Bearer ${manager.accessToken}`);
     const byAdmin = await testApp.http
       .delete(`/v1/projects/${project.id}`)
       .set('Authorization', `Bearer ${admin}`);
     const write = await testApp.http
       .patch(`/v1/projects/${project.id}`)
-      .set('Authorization', `Bearer ${manager.token}`)
+      .set('Authorization', `Bearer ${manager.accessToken}`)
       .send({ name: 'Renamed' });
     const read = await testApp.http
       .get(`/v1/projects/${project.id}`)
-      .set('Authorization', `Bearer ${manager.token}`);
+      .set('Authorization', `Bearer ${manager.accessToken}`);
 
     expect(byManager.status).toBe(403);
     expect(byAdmin.status).toBe(204);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { createTestApp, type SmtpSink, startSmtpSink, type TestApp } from '@codexflow/testing';
+import { type SmtpSink, startSmtpSink, type TestApp } from '@codexflow/testing';
 
+import { createAppWithAdmin, type InvitedUser, inviteUser } from './support/admin.js';
 import {
   linkToken,
   registerVerified,
@@ -22,13 +23,7 @@ describe('users', () => {
 
   beforeAll(async () => {
     sink = await startSmtpSink();
-    testApp = await createTestApp({
-      env: {
-        SMTP_URL: sink.url,
-        BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
-        BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      },
-    });
+    testApp = await createAppWithAdmin(sink, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
     adminToken = await signInAdminWithMfa(testApp, sink, ADMIN_EMAIL, ADMIN_PASSWORD);
   });
 
@@ -43,25 +38,8 @@ describe('users', () => {
   });
 
   /** Invites a user with `role` and accepts the invitation; returns the new user's tokens. */
-  async function invited(
-    role: string,
-  ): Promise<{ id: string; accessToken: string; refreshToken: string }> {
-    const email = uniqueEmail(role);
-    const invite = await testApp.http
-      .post('/v1/users')
-      .set('Authorization', `Bearer ${adminToken}`)
-      .send({ email, name: `A ${role}`, role });
-    expect(invite.status).toBe(201);
-    const mail = await sink.waitForMail({ to: email, subject: /invited/i });
-    const accepted = await testApp.http
-      .post('/v1/auth/invitations/accept')
-      .send({ token: linkToken(mail.links, '/accept-invite'), password: STRONG_PASSWORD });
-    expect(accepted.status).toBe(200);
-    return {
-      id: invite.body.id as string,
-      accessToken: accepted.body.accessToken as string,
-      refreshToken: accepted.body.refreshToken as string,
-    };
+  function invited(role: string): Promise<InvitedUser> {
+    return inviteUser(testApp, sink, adminToken, role);
   }
 
   it('creates the bootstrap admin as a verified admin', async () => {

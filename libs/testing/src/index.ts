@@ -4,6 +4,7 @@ export {
   type ServiceProcess,
   startServiceProcess,
 } from './service-process.js';
+export { MessageWaiter, type MessageWaiterWording } from './message-waiter.js';
 export { createTempDir, type TempDir } from './temp-dir.js';
 export { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';
 export { type MailMatch, type ReceivedMail, type SmtpSink, startSmtpSink } from './smtp-sink.js';

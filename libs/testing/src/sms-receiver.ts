@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { MessageWaiter } from './message-waiter.js';
+
 /** One message the receiver accepted. */
 export interface ReceivedSms {
   phone: string;
@@ -31,14 +33,6 @@ export interface SmsReceiver {
   close(): Promise<void>;
 }
 
-interface Waiter {
-  matches: (sms: ReceivedSms) => boolean;
-  resolve: (sms: ReceivedSms) => void;
-  reject: (error: Error) => void;
-  description: string;
-  timer: NodeJS.Timeout;
-}
-
 interface InjectedFailure {
   count: number;
   status: number;
@@ -55,48 +49,20 @@ const MAX_BODY_BYTES = 64 * 1024;
  * only.
  */
 export async function startSmsReceiver(): Promise<SmsReceiver> {
-  const messages: ReceivedSms[] = [];
-  const returned = new Set<ReceivedSms>();
-  const waiters: Waiter[] = [];
+  const received = new MessageWaiter<ReceivedSms>({
+    noun: 'SMS',
+    counted: ['message', 'messages'],
+    describe: (sms) => `to ${sms.phone}, text ${JSON.stringify(sms.text)}`,
+  });
   const failure: InjectedFailure = { count: 0, status: DEFAULT_FAILURE_STATUS };
   let requestCount = 0;
-
-  const removeWaiter = (waiter: Waiter): void => {
-    clearTimeout(waiter.timer);
-    const index = waiters.indexOf(waiter);
-    if (index >= 0) {
-      waiters.splice(index, 1);
-    }
-  };
-
-  /** Hands a new message to the oldest waiter that matches it. */
-  const offer = (sms: ReceivedSms): void => {
-    for (const waiter of [...waiters]) {
-      let matched: boolean;
-      try {
-        matched = waiter.matches(sms);
-      } catch (error) {
-        // A predicate that throws fails its own wait, not the delivery of the message.
-        removeWaiter(waiter);
-        waiter.reject(error instanceof Error ? error : new Error(String(error)));
-        continue;
-      }
-      if (matched) {
-        removeWaiter(waiter);
-        returned.add(sms);
-        waiter.resolve(sms);
-        return;
-      }
-    }
-  };
 
   const server = createServer((request, response) => {
     requestCount += 1;
     void handleRequest(request, response, failure).then(
       (sms) => {
         if (sms !== undefined) {
-          messages.push(sms);
-          offer(sms);
+          received.add(sms);
         }
       },
       () => response.destroy(),
@@ -116,39 +82,14 @@ export async function startSmsReceiver(): Promise<SmsReceiver> {
 
   return {
     url: `http://127.0.0.1:${port}/`,
-    messages,
+    messages: received.messages,
 
     get requestCount() {
       return requestCount;
     },
 
     async waitForSms(match, timeoutMs = DEFAULT_WAIT_TIMEOUT_MS) {
-      const matches = toPredicate(match);
-      const description = describeMatch(match);
-      const found = messages.find((sms) => !returned.has(sms) && matches(sms));
-      if (found !== undefined) {
-        returned.add(found);
-        return found;
-      }
-
-      return new Promise<ReceivedSms>((resolve, reject) => {
-        const waiter: Waiter = {
-          matches,
-          resolve,
-          reject,
-          description,
-          timer: setTimeout(() => {
-            removeWaiter(waiter);
-            reject(
-              new Error(
-                `no SMS matching ${description} arrived within ${timeoutMs} ms; ` +
-                  summarize(messages, returned),
-              ),
-            );
-          }, timeoutMs),
-        };
-        waiters.push(waiter);
-      });
+      return received.waitFor(toPredicate(match), describeMatch(match), timeoutMs);
     },
 
     failNext(count, status = DEFAULT_FAILURE_STATUS) {
@@ -157,12 +98,9 @@ export async function startSmsReceiver(): Promise<SmsReceiver> {
     },
 
     async close() {
-      for (const waiter of [...waiters]) {
-        removeWaiter(waiter);
-        waiter.reject(
-          new Error(`SMS receiver closed before a message matching ${waiter.description} arrived`),
-        );
-      }
+      received.rejectAll(
+        (description) => `SMS receiver closed before a message matching ${description} arrived`,
+      );
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Clients such as fetch keep idle connections open, which would hold close() forever.
       server.closeAllConnections();
@@ -271,14 +209,4 @@ function describeMatch(match: SmsMatch): string {
     match.text === undefined ? undefined : `text ${String(match.text)}`,
   ].filter((part) => part !== undefined);
   return parts.length > 0 ? `{ ${parts.join(', ')} }` : 'any message';
-}
-
-/** Lists the messages received so far, one per line, for a timeout message. */
-function summarize(messages: ReceivedSms[], returned: Set<ReceivedSms>): string {
-  const lines = messages.map((sms) => {
-    const note = returned.has(sms) ? ' (already returned)' : '';
-    return `\n  - to ${sms.phone}, text ${JSON.stringify(sms.text)}${note}`;
-  });
-  const count = messages.length === 1 ? '1 message' : `${messages.length} messages`;
-  return `received ${count}${lines.length > 0 ? ':' : ''}${lines.join('')}`;
 }

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 
+import { MessageWaiter } from './message-waiter.js';
+
 /** One message the sink accepted, parsed. */
 export interface ReceivedMail {
   /** Envelope recipients (RCPT TO). */
@@ -41,14 +43,6 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-interface Waiter {
-  matches: (mail: ReceivedMail) => boolean;
-  resolve: (mail: ReceivedMail) => void;
-  reject: (error: Error) => void;
-  description: string;
-  timer: NodeJS.Timeout;
-}
-
 const URL_IN_TEXT = /https?:\/\/[^\s<>"]+/g;
 const TRAILING_PUNCTUATION = /[.,;:!?)\]]+$/;
 const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
@@ -58,39 +52,12 @@ const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
  * that keeps every message it accepts. For tests only.
  */
 export async function startSmtpSink(): Promise<SmtpSink> {
-  const mails: ReceivedMail[] = [];
-  const returned = new Set<ReceivedMail>();
-  const waiters: Waiter[] = [];
+  const received = new MessageWaiter<ReceivedMail>({
+    noun: 'mail',
+    counted: ['mail', 'mails'],
+    describe: (mail) => `to ${mail.to.join(', ')}, subject "${mail.subject}"`,
+  });
   let failuresLeft = 0;
-
-  const removeWaiter = (waiter: Waiter): void => {
-    clearTimeout(waiter.timer);
-    const index = waiters.indexOf(waiter);
-    if (index >= 0) {
-      waiters.splice(index, 1);
-    }
-  };
-
-  /** Hands a new mail to the oldest waiter that matches it. */
-  const offer = (mail: ReceivedMail): void => {
-    for (const waiter of [...waiters]) {
-      let matched: boolean;
-      try {
-        matched = waiter.matches(mail);
-      } catch (error) {
-        // A predicate that throws fails its own wait, not the delivery of the mail.
-        removeWaiter(waiter);
-        waiter.reject(error instanceof Error ? error : new Error(String(error)));
-        continue;
-      }
-      if (matched) {
-        removeWaiter(waiter);
-        returned.add(mail);
-        waiter.resolve(mail);
-        return;
-      }
-    }
-  };
 
   const server = new SMTPServer({
     authOptional: true,
@@ -104,9 +71,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       }
       simpleParser(stream).then(
         (parsed) => {
-          const mail = toReceivedMail(parsed, session);
-          mails.push(mail);
-          offer(mail);
+          received.add(toReceivedMail(parsed, session));
           callback();
         },
         (error: Error) => callback(error),
@@ -127,35 +92,10 @@ export async function startSmtpSink(): Promise<SmtpSink> {
 
   return {
     url: `smtp://127.0.0.1:${port}`,
-    mails,
+    mails: received.messages,
 
     async waitForMail(match, timeoutMs = DEFAULT_WAIT_TIMEOUT_MS) {
-      const matches = toPredicate(match);
-      const description = describeMatch(match);
-      const found = mails.find((mail) => !returned.has(mail) && matches(mail));
-      if (found !== undefined) {
-        returned.add(found);
-        return found;
-      }
-
-      return new Promise<ReceivedMail>((resolve, reject) => {
-        const waiter: Waiter = {
-          matches,
-          resolve,
-          reject,
-          description,
-          timer: setTimeout(() => {
-            removeWaiter(waiter);
-            reject(
-              new Error(
-                `no mail matching ${description} arrived within ${timeoutMs} ms; ` +
-                  summarize(mails, returned),
-              ),
-            );
-          }, timeoutMs),
-        };
-        waiters.push(waiter);
-      });
+      return received.waitFor(toPredicate(match), describeMatch(match), timeoutMs);
     },
 
     failNext(count) {
@@ -163,12 +103,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     },
 
     async close() {
-      for (const waiter of [...waiters]) {
-        removeWaiter(waiter);
-        waiter.reject(
-          new Error(`SMTP sink closed before a mail matching ${waiter.description} arrived`),
-        );
-      }
+      received.rejectAll(
+        (description) => `SMTP sink closed before a mail matching ${description} arrived`,
+      );
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -221,14 +158,4 @@ function describeMatch(match: MailMatch): string {
     match.subject === undefined ? undefined : `subject ${String(match.subject)}`,
   ].filter((part) => part !== undefined);
   return parts.length > 0 ? `{ ${parts.join(', ')} }` : 'any mail';
-}
-
-/** Lists the mails received so far, one per line, for a timeout message. */
-function summarize(mails: ReceivedMail[], returned: Set<ReceivedMail>): string {
-  const lines = mails.map((mail) => {
-    const note = returned.has(mail) ? ' (already returned)' : '';
-    return `\n  - to ${mail.to.join(', ')}, subject "${mail.subject}"${note}`;
-  });
-  const count = mails.length === 1 ? '1 mail' : `${mails.length} mails`;
-  return `received ${count}${lines.length > 0 ? ':' : ''}${lines.join('')}`;
 }
