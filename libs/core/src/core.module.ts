@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module.js';
 import { OnceClaims } from './database/claims.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { IdempotencyInterceptor } from './http/idempotency.js';
 import { RouteTagInterceptor } from './http/route-tag.interceptor.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { CursorCodec } from './pagination/cursor-codec.js';
@@ -29,6 +30,7 @@ export class CoreModule {
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: RouteTagInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
         OnceClaims,
         {

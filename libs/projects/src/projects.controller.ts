@@ -13,7 +13,13 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { CurrentPrincipal, type Principal, RequirePermission } from '@codexflow/access';
-import { DEFAULT_PAGE_SIZE, type Page, PageQueryDto, PublicIdPipe } from '@codexflow/core';
+import {
+  DEFAULT_PAGE_SIZE,
+  Idempotent,
+  type Page,
+  PageQueryDto,
+  PublicIdPipe,
+} from '@codexflow/core';
 
 import {
   AddMemberDto,
@@ -34,6 +40,7 @@ export class ProjectsController {
   constructor(private readonly projects: ProjectsService) {}
 
   @Post()
+  @Idempotent()
   @RequirePermission('projects', 'create')
   @ApiOperation({ summary: 'Create a project (admin, manager); the key must be unique' })
   async create(
@@ -91,6 +98,7 @@ export class ProjectsController {
   }
 
   @Post(':id/members')
+  @Idempotent()
   @RequirePermission('projects', 'update')
   @ApiOperation({ summary: 'Add a member (admin, manager); 409 when already a member' })
   async addMember(

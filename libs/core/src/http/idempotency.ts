@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpStatus,
+  Injectable,
+  type NestInterceptor,
+  SetMetadata,
+} from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
+import { Reflector } from '@nestjs/core';
+import { InjectConnection } from '@nestjs/mongoose';
+import type { Request, Response } from 'express';
+import type { Connection } from 'mongoose';
+import { catchError, from, type Observable, of, switchMap, throwError } from 'rxjs';
+
+import { isDuplicateKeyError } from '../database/claims.js';
+import { ProblemException } from './problem-details.js';
+
+export const IDEMPOTENT_ROUTE = 'codexflow:idempotent-route';
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,255}$/;
+const RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** Marks a create route that honours the Idempotency-Key header. */
+export const Idempotent = () => SetMetadata(IDEMPOTENT_ROUTE, true);
+
+interface IdempotencyRecord {
+  _id: string;
+  bodyHash: string;
+  createdAt: Date;
+  status?: number;
+  body?: unknown;
+}
+
+/** Serialises JSON with sorted keys, so equal bodies hash alike whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map(
+        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
+      );
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Replays the first response of a create request sent again with the same
+ * Idempotency-Key and body within 24 hours, so a retried request creates
+ * nothing new. The same key with another body is 422. Keys are scoped to the
+ * caller and the route.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    @InjectConnection() private readonly connection: Connection,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const enabled = this.reflector.getAllAndOverride<boolean>(IDEMPOTENT_ROUTE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const request = context.switchToHttp().getRequest<Request & { user?: { userId: string } }>();
+    const key = request.headers[IDEMPOTENCY_KEY_HEADER];
+    if (!enabled || key === undefined) {
+      return next.handle();
+    }
+    if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+      throw new ProblemException(
+        HttpStatus.BAD_REQUEST,
+        'Idempotency-Key must be 1-255 letters, digits or . _ : -',
+      );
+    }
+
+    const id = `${request.user?.userId ?? 'anonymous'}:${request.method}:${request.originalUrl.split('?')[0]}:${key}`;
+    const bodyHash = createHash('sha256').update(canonicalJson(request.body)).digest('hex');
+    const response = context.switchToHttp().getResponse<Response>();
+
+    return from(this.begin(id, bodyHash)).pipe(
+      switchMap((stored) => {
+        if (stored !== undefined) {
+          response.status(stored.status ?? HttpStatus.OK).setHeader('Idempotent-Replayed', 'true');
+          return of(stored.body);
+        }
+        const status = this.successStatus(context, request.method);
+        return next.handle().pipe(
+          switchMap((body) => from(this.complete(id, status, body))),
+          // A failed request frees its key, so the client may retry it.
+          catchError((error: unknown) =>
+            from(this.release(id)).pipe(switchMap(() => throwError(() => error))),
+          ),
+        );
+      }),
+    );
+  }
+
+  /** Returns the stored record to replay, or undefined after reserving the key for this request. */
+  private async begin(id: string, bodyHash: string): Promise<IdempotencyRecord | undefined> {
+    const records = this.connection.collection<IdempotencyRecord>('idempotency_records');
+    try {
+      await records.insertOne({ _id: id, bodyHash, createdAt: new Date() });
+      return undefined;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) {
+        throw error;
+      }
+    }
+
+    const existing = await records.findOne({ _id: id });
+    if (existing === null || Date.now() - existing.createdAt.getTime() > RETENTION_MS) {
+      await records.deleteOne({ _id: id });
+      return this.begin(id, bodyHash);
+    }
+    if (existing.bodyHash !== bodyHash) {
+      throw new ProblemException(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        'This Idempotency-Key was used with a different request body',
+      );
+    }
+    if (existing.status === undefined) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'A request with this Idempotency-Key is still in progress; retry shortly',
+      );
+    }
+    return existing;
+  }
+
+  private async complete(id: string, status: number, body: unknown): Promise<unknown> {
+    await this.connection
+      .collection<IdempotencyRecord>('idempotency_records')
+      .updateOne({ _id: id }, { $set: { status, body } });
+    return body;
+  }
+
+  private async release(id: string): Promise<void> {
+    await this.connection
+      .collection<IdempotencyRecord>('idempotency_records')
+      .deleteOne({ _id: id });
+  }
+
+  /** The status Nest sends for the route: its @HttpCode, else 201 for POST and 200 otherwise. */
+  private successStatus(context: ExecutionContext, method: string): number {
+    const declared = this.reflector.get<number | undefined>(
+      HTTP_CODE_METADATA,
+      context.getHandler(),
+    );
+    return declared ?? (method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
+  }
+}
