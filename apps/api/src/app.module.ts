@@ -7,6 +7,7 @@ import { type AppConfig, CoreModule } from '@codexflow/core';
 import { MailModule } from '@codexflow/mail';
 import { MonitoringModule } from '@codexflow/monitoring';
 import { ProjectsModule } from '@codexflow/projects';
+import { TasksModule } from '@codexflow/tasks';
 import { UsersModule } from '@codexflow/users';
 
 /**
@@ -25,6 +26,7 @@ export class AppModule {
         AuthModule,
         UsersModule,
         ProjectsModule,
+        TasksModule,
         MonitoringModule,
         ...extraImports,
       ],

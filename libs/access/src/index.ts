@@ -10,6 +10,7 @@ export {
 export { PermissionGuard } from './permission.guard.js';
 export {
   type Action,
+  BUG_REPORTING_ROLES,
   DEFAULT_PERMISSIONS,
   isRole,
   type Permission,

@@ -88,3 +88,6 @@ export function permissionsForRole(role: Role): string[] {
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }
+
+/** Roles that may create tasks of type `bug`. */
+export const BUG_REPORTING_ROLES: readonly Role[] = ['qa', 'manager', 'admin'];

@@ -1,0 +1,2 @@
+export { TasksModule } from './tasks.module.js';
+export { TasksService } from './tasks.service.js';
