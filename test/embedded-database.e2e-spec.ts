@@ -261,6 +261,23 @@ describe(EmbeddedDatabase.name, () => {
     expect(found?.text).toBe('kept');
   });
 
+  it('scans instead of using a secondary index', async () => {
+    const tasks = client.db('plans').collection('tasks');
+    await tasks.createIndex({ projectId: 1, createdAt: -1 });
+    await tasks.insertMany([
+      { projectId: 'prj_a', createdAt: new Date() },
+      { projectId: 'prj_b', createdAt: new Date() },
+    ]);
+
+    const plan = await tasks
+      .find({ projectId: 'prj_a' })
+      .sort({ createdAt: -1 })
+      .limit(50)
+      .explain();
+
+    expect(JSON.stringify(plan.queryPlanner)).toMatch(/SCAN/);
+  });
+
   describe('supports', () => {
     it.each(SUPPORTED)('%s', async (name, probe) => {
       db = client.db(`supported_${name.replace(/\W+/g, '_')}`);

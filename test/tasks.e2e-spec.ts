@@ -253,6 +253,24 @@ describe('tasks', () => {
       ]);
     });
 
+    it('lets only bug-reporting roles turn a task into a bug', async () => {
+      const created = await createTask(qa, { title: 'Maybe a bug', assignee: developer.id });
+      const id = created.body.id as string;
+
+      const byDeveloper = await testApp.http
+        .patch(`/v1/tasks/${id}`)
+        .set('Authorization', bearer(developer))
+        .send({ type: 'bug' });
+      const byQa = await testApp.http
+        .patch(`/v1/tasks/${id}`)
+        .set('Authorization', bearer(qa))
+        .send({ type: 'bug' });
+
+      expect(byDeveloper.status).toBe(403);
+      expect(byQa.status).toBe(200);
+      expect(byQa.body.type).toBe('bug');
+    });
+
     it("forbids a developer to change another developer's task", async () => {
       const created = await createTask(developer, { title: 'Not yours' });
 

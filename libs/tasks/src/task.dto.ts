@@ -71,6 +71,11 @@ export class CreateTaskDto {
 }
 
 export class UpdateTaskDto {
+  @ApiPropertyOptional({ enum: TASK_TYPES, description: 'Only qa, managers and admins set bug' })
+  @Optional()
+  @IsIn(TASK_TYPES, { message: `type must be one of ${TASK_TYPES.join(', ')}` })
+  type?: TaskType;
+
   @ApiPropertyOptional({ minLength: 3, maxLength: 200 })
   @Optional()
   @Length(3, 200, { message: 'title must be between 3 and 200 characters' })

@@ -170,6 +170,13 @@ export class TasksService {
         'The task changed since it was read; read it again',
       );
     }
+    if (
+      changes.type === 'bug' &&
+      task.type !== 'bug' &&
+      !BUG_REPORTING_ROLES.includes(actor.role)
+    ) {
+      throw new ProblemException(HttpStatus.FORBIDDEN, 'Only qa, managers and admins create bugs');
+    }
     this.assertValidFields(project, changes);
 
     const updates = this.toStored(changes);
@@ -243,6 +250,9 @@ export class TasksService {
     }
     if (changes.status !== undefined) {
       stored.status = changes.status;
+    }
+    if (changes.type !== undefined) {
+      stored.type = changes.type;
     }
     if (changes.assignee !== undefined) {
       stored.assigneeId = changes.assignee;
