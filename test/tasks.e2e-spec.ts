@@ -214,6 +214,20 @@ describe('tasks', () => {
       expect((await list(query)).status).toBe(400);
     });
 
+    it('rejects a cursor of another list', async () => {
+      const first = await list('?limit=1');
+      const other = (await newProject([viewer])).id;
+      await createTask(manager, { title: 'Other list' }, other);
+
+      const response = await testApp.http
+        .get(
+          `/v1/projects/${other}/tasks?limit=1&cursor=${encodeURIComponent(first.body.nextCursor as string)}`,
+        )
+        .set('Authorization', bearer(viewer));
+
+      expect(response.status).toBe(400);
+    });
+
     it("hides another project's tasks with 404", async () => {
       const response = await list('', outsider);
 
@@ -252,6 +266,96 @@ describe('tasks', () => {
         }),
       ]);
     });
+
+    it('applies parallel changes without If-Match one after another', async () => {
+      const created = await createTask(developer, { title: 'Busy task' });
+      const id = created.body.id as string;
+
+      const responses = await Promise.all(
+        Array.from({ length: 5 }, (_, index) =>
+          testApp.http
+            .patch(`/v1/tasks/${id}`)
+            .set('Authorization', bearer(developer))
+            .send({ title: `Busy ${index}` }),
+        ),
+      );
+
+      expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+    });
+
+    it('stores label and due date changes that look alike as text', async () => {
+      const created = await createTask(developer, { title: 'Lookalike', labels: ['a', 'b'] });
+      const id = created.body.id as string;
+      const due = new Date(Date.now() + 86_400_000);
+      due.setUTCMilliseconds(0);
+      const later = new Date(due.getTime() + 900);
+
+      await testApp.http
+        .patch(`/v1/tasks/${id}`)
+        .set('Authorization', bearer(developer))
+        .send({ dueDate: due.toISOString() });
+      const labels = await testApp.http
+        .patch(`/v1/tasks/${id}`)
+        .set('Authorization', bearer(developer))
+        .send({ labels: ['a,b'] });
+      const dueDate = await testApp.http
+        .patch(`/v1/tasks/${id}`)
+        .set('Authorization', bearer(developer))
+        .send({ dueDate: later.toISOString() });
+
+      expect(labels.body.labels).toEqual(['a,b']);
+      expect(dueDate.body.dueDate).toBe(later.toISOString());
+    });
+
+    it('clears the assignee and the due date with null', async () => {
+      const created = await createTask(developer, {
+        title: 'Clearable',
+        assignee: developer.id,
+        dueDate: FUTURE,
+      });
+
+      const cleared = await testApp.http
+        .patch(`/v1/tasks/${created.body.id as string}`)
+        .set('Authorization', bearer(developer))
+        .send({ assignee: null, dueDate: null });
+
+      expect(cleared.status).toBe(200);
+      expect(cleared.body.assignee).toBeNull();
+      expect(cleared.body.dueDate).toBeNull();
+    });
+
+    it('accepts If-Match * and tag lists, and checks it on delete', async () => {
+      const created = await createTask(developer, { title: 'Tagged task' });
+      const id = created.body.id as string;
+
+      const star = await testApp.http
+        .patch(`/v1/tasks/${id}`)
+        .set('Authorization', bearer(developer))
+        .set('If-Match', '*')
+        .send({ status: 'done' });
+      const list = await testApp.http
+        .patch(`/v1/tasks/${id}`)
+        .set('Authorization', bearer(developer))
+        .set('If-Match', '"bogus", W/"v2"')
+        .send({ status: 'todo' });
+      const staleDelete = await testApp.http
+        .delete(`/v1/tasks/${id}`)
+        .set('Authorization', bearer(developer))
+        .set('If-Match', '"v1"');
+
+      expect(star.status).toBe(200);
+      expect(list.status).toBe(200);
+      expect(staleDelete.status).toBe(412);
+    });
+
+    it.each([[{ title: '   ' }], [{ title: ' ab ' }], [{ description: '&'.repeat(5000) }]])(
+      'rejects %j',
+      async (body) => {
+        const response = await createTask(developer, body);
+
+        expect(response.status).toBe(400);
+      },
+    );
 
     it('lets only bug-reporting roles turn a task into a bug', async () => {
       const created = await createTask(qa, { title: 'Maybe a bug', assignee: developer.id });

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -8,6 +9,7 @@ import {
   Length,
   Matches,
   MaxLength,
+  ValidateIf,
 } from 'class-validator';
 
 import { Optional, PageQueryDto } from '@codexflow/core';
@@ -24,8 +26,16 @@ import {
 
 const USER_ID = /^usr_[0-9A-Za-z]{20}$/;
 
+const trim = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.trim() : value;
+
+/** Lets a PATCH send null to clear a field; undefined leaves it as it is. */
+const Clearable = () =>
+  ValidateIf((_object: object, value: unknown) => value !== undefined && value !== null);
+
 export class CreateTaskDto {
   @ApiProperty({ minLength: 3, maxLength: 200 })
+  @Transform(trim)
   @Length(3, 200, { message: 'title must be between 3 and 200 characters' })
   @IsString({ message: 'title must be a string' })
   title!: string;
@@ -78,6 +88,7 @@ export class UpdateTaskDto {
 
   @ApiPropertyOptional({ minLength: 3, maxLength: 200 })
   @Optional()
+  @Transform(trim)
   @Length(3, 200, { message: 'title must be between 3 and 200 characters' })
   @IsString({ message: 'title must be a string' })
   title?: string;
@@ -98,16 +109,19 @@ export class UpdateTaskDto {
   @IsIn(TASK_STATUSES, { message: `status must be one of ${TASK_STATUSES.join(', ')}` })
   status?: TaskStatus;
 
-  @ApiPropertyOptional({ description: 'usr_ id of a project member' })
-  @Optional()
+  @ApiPropertyOptional({
+    description: 'usr_ id of a project member; null unassigns',
+    nullable: true,
+  })
+  @Clearable()
   @Matches(USER_ID, { message: 'assignee must be a usr_ id' })
   @IsString({ message: 'assignee must be a string' })
-  assignee?: string;
+  assignee?: string | null;
 
-  @ApiPropertyOptional({ description: 'ISO 8601, not in the past' })
-  @Optional()
+  @ApiPropertyOptional({ description: 'ISO 8601, not in the past; null clears it', nullable: true })
+  @Clearable()
   @IsISO8601({ strict: true }, { message: 'dueDate must be an ISO 8601 date' })
-  dueDate?: string;
+  dueDate?: string | null;
 
   @ApiPropertyOptional({ type: [String], maxItems: 20 })
   @Optional()

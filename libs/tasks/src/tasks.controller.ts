@@ -152,7 +152,8 @@ export class TasksController {
   async remove(
     @CurrentPrincipal() principal: Principal,
     @Param('id', taskIdPipe) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
   ): Promise<void> {
-    await this.tasks.remove(principal, id);
+    await this.tasks.remove(principal, id, ifMatch);
   }
 }

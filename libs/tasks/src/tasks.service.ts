@@ -6,6 +6,7 @@ import sanitizeHtml from 'sanitize-html';
 import { AccessPolicy, BUG_REPORTING_ROLES, type Principal } from '@codexflow/access';
 import {
   CursorCodec,
+  type CursorPosition,
   type FieldError,
   generatePublicId,
   isDuplicateKeyError,
@@ -46,6 +47,7 @@ const SAFE_HTML: sanitizeHtml.IOptions = {
   disallowedTagsMode: 'discard',
 };
 const MAX_KEY_ATTEMPTS = 50;
+const DESCRIPTION_MAX_LENGTH = 5000;
 
 function notFound(): ProblemException {
   return new ProblemException(HttpStatus.NOT_FOUND, 'task not found');
@@ -62,6 +64,23 @@ function invalid(errors: FieldError[]): ProblemException {
 
 export function etagOf(task: Task): string {
   return `"v${task.version}"`;
+}
+
+/** Applies RFC 9110 If-Match: `*` or any listed entity tag (weak prefix ignored) that equals the current one. */
+function ifMatchHolds(header: string, task: Task): boolean {
+  const current = etagOf(task);
+  return header
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === '*' || tag === current);
+}
+
+/** Compares stored task values, so a change is recorded only when the value really differs. */
+function sameValue(left: unknown, right: unknown): boolean {
+  if (left instanceof Date || right instanceof Date) {
+    return left instanceof Date && right instanceof Date && left.getTime() === right.getTime();
+  }
+  return JSON.stringify(left ?? null) === JSON.stringify(right ?? null);
 }
 
 /** Tasks of projects. Scopes come from AccessPolicy on the loaded task and project. */
@@ -114,7 +133,9 @@ export class TasksService {
     await this.projects.getReadable(actor, projectId);
     const filter = taskFilter(projectId, query);
     const cursorFilter =
-      query.cursor === undefined ? {} : afterCursor(this.cursors.decode(query.cursor), query.sort);
+      query.cursor === undefined
+        ? {}
+        : afterCursor(this.decodeFor(query.cursor, projectId), query.sort);
 
     const rows = await this.tasks
       .find({ ...filter, ...cursorFilter })
@@ -126,7 +147,7 @@ export class TasksService {
     const last = data.at(-1);
     const nextCursor =
       rows.length > limit && last !== undefined
-        ? this.cursors.encode(taskCursorPosition(last, query.sort))
+        ? this.cursors.encode({ ...taskCursorPosition(last, query.sort), list: projectId })
         : null;
     return { data, nextCursor };
   }
@@ -164,7 +185,7 @@ export class TasksService {
       );
     }
     this.assertWritable(project);
-    if (ifMatch !== undefined && ifMatch !== etagOf(task)) {
+    if (ifMatch !== undefined && !ifMatchHolds(ifMatch, task)) {
       throw new ProblemException(
         HttpStatus.PRECONDITION_FAILED,
         'The task changed since it was read; read it again',
@@ -181,28 +202,37 @@ export class TasksService {
 
     const updates = this.toStored(changes);
     const changed = Object.keys(updates).filter(
-      (field) => String(updates[field as keyof Task]) !== String(task[field as keyof Task]),
+      (field) => !sameValue(updates[field as keyof Task], task[field as keyof Task]),
     );
     if (changed.length === 0) {
       return task;
     }
-    // The claim lets one of two concurrent updates of the same version win; the other gets 412.
-    if (!(await this.claims.claim(`task:${task.publicId}:v${task.version}`))) {
+    // With If-Match, the claim lets one of two concurrent updates of the same version win.
+    if (
+      ifMatch !== undefined &&
+      !(await this.claims.claim(`task:${task.publicId}:v${task.version}`))
+    ) {
       throw new ProblemException(
         HttpStatus.PRECONDITION_FAILED,
         'The task changed since it was read; read it again',
       );
     }
     await this.tasks
-      .updateOne({ publicId: task.publicId }, { $set: { ...updates, version: task.version + 1 } })
+      .updateOne({ publicId: task.publicId }, { $set: updates, $inc: { version: 1 } })
       .exec();
     await this.recordActivity(actor, task, updates, changed);
 
     return { ...task, ...updates, version: task.version + 1, updatedAt: new Date() };
   }
 
-  async remove(actor: Principal, taskId: string): Promise<void> {
+  async remove(actor: Principal, taskId: string, ifMatch?: string): Promise<void> {
     const { task, project } = await this.getReadable(actor, taskId);
+    if (ifMatch !== undefined && !ifMatchHolds(ifMatch, task)) {
+      throw new ProblemException(
+        HttpStatus.PRECONDITION_FAILED,
+        'The task changed since it was read; read it again',
+      );
+    }
     if (!this.policy.can(actor, 'tasks', 'delete', { isOwn: task.createdBy === actor.userId })) {
       throw new ProblemException(
         HttpStatus.FORBIDDEN,
@@ -221,7 +251,7 @@ export class TasksService {
     cursor?: string,
   ): Promise<Page<TaskActivity>> {
     const { task } = await this.getReadable(actor, taskId);
-    const skip = cursor === undefined ? 0 : Number(this.cursors.decode(cursor).skip);
+    const skip = cursor === undefined ? 0 : Number(this.decodeFor(cursor, task.publicId).skip);
     const rows = await this.activity
       .find({ taskId: task.publicId })
       .sort({ at: -1, _id: -1 })
@@ -232,8 +262,20 @@ export class TasksService {
     const data = rows.slice(0, limit);
     return {
       data,
-      nextCursor: rows.length > limit ? this.cursors.encode({ skip: skip + limit }) : null,
+      nextCursor:
+        rows.length > limit
+          ? this.cursors.encode({ skip: skip + limit, list: task.publicId })
+          : null,
     };
+  }
+
+  /** Decodes a cursor and checks that it was issued for this list. */
+  private decodeFor(cursor: string, list: string): CursorPosition {
+    const position = this.cursors.decode(cursor);
+    if (position.list !== list) {
+      throw new ProblemException(HttpStatus.BAD_REQUEST, 'cursor was issued for another list');
+    }
+    return position;
   }
 
   private toStored(changes: UpdateTaskDto): Partial<Task> {
@@ -258,7 +300,7 @@ export class TasksService {
       stored.assigneeId = changes.assignee;
     }
     if (changes.dueDate !== undefined) {
-      stored.dueDate = new Date(changes.dueDate);
+      stored.dueDate = changes.dueDate === null ? null : new Date(changes.dueDate);
     }
     if (changes.labels !== undefined) {
       stored.labels = changes.labels;
@@ -294,13 +336,13 @@ export class TasksService {
 
   private assertValidFields(
     project: Project,
-    input: { assignee?: string; dueDate?: string; description?: string },
+    input: { assignee?: string | null; dueDate?: string | null; description?: string },
   ): void {
     const errors: FieldError[] = [];
-    if (input.assignee !== undefined && !project.memberIds.includes(input.assignee)) {
+    if (typeof input.assignee === 'string' && !project.memberIds.includes(input.assignee)) {
       errors.push({ field: 'assignee', message: 'assignee must be a member of the project' });
     }
-    if (input.dueDate !== undefined && new Date(input.dueDate).getTime() < Date.now()) {
+    if (typeof input.dueDate === 'string' && new Date(input.dueDate).getTime() < Date.now()) {
       errors.push({ field: 'dueDate', message: 'dueDate must not be in the past' });
     }
     if (
@@ -311,6 +353,16 @@ export class TasksService {
       errors.push({
         field: 'description',
         message: 'description must contain text, not only markup',
+      });
+    }
+    if (
+      input.description !== undefined &&
+      sanitizeHtml(input.description, SAFE_HTML).length > DESCRIPTION_MAX_LENGTH
+    ) {
+      // Escaping can lengthen text (& becomes &amp;), so the stored form is checked too.
+      errors.push({
+        field: 'description',
+        message: `description must be at most ${DESCRIPTION_MAX_LENGTH} characters once sanitised`,
       });
     }
     if (errors.length > 0) {

@@ -14,6 +14,19 @@ function flattenErrors(errors: ValidationError[], parentPath = ''): FieldError[]
   });
 }
 
+/** Drops repeats, such as one message reported by three constraints of one field. */
+function uniqueErrors(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((error) => {
+    const key = `${error.field}\u0000${error.message}`;
+    if (seen.has(key)) {
+      return false;
+    }
+    seen.add(key);
+    return true;
+  });
+}
+
 /** Keys that could reach an object's prototype if a library ever merged the input. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_SCAN_DEPTH = 32;
@@ -68,6 +81,7 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     stopAtFirstError: false,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => new ValidationFailedException(flattenErrors(errors)),
+    exceptionFactory: (errors) =>
+      new ValidationFailedException(uniqueErrors(flattenErrors(errors))),
   });
 }
