@@ -159,6 +159,11 @@ describe('HTTP pipeline', () => {
           '/v1/projects/{id}',
           '/v1/projects/{id}/members',
           '/v1/projects/{id}/members/{userId}',
+          '/v1/projects/{id}/tasks',
+          '/v1/tasks/{id}',
+          '/v1/tasks/{id}/activity',
+          '/v1/tasks/{id}/comments',
+          '/v1/comments/{id}',
         ]),
       );
     });

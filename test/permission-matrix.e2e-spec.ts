@@ -75,6 +75,15 @@ describe('default permission matrix', () => {
     return created.body.id as string;
   }
 
+  async function commentBy(token: string): Promise<string> {
+    const created = await testApp.http
+      .post(`/v1/tasks/${authorsTask}/comments`)
+      .set('Authorization', `Bearer ${token}`)
+      .send({ body: 'Matrix comment' });
+    expect(created.status).toBe(201);
+    return created.body.id as string;
+  }
+
   beforeAll(async () => {
     sink = await startSmtpSink();
     testApp = await createAppWithAdmin(sink, ADMIN);
@@ -212,6 +221,29 @@ describe('default permission matrix', () => {
       "DELETE /v1/tasks/:id of someone else's",
       async (role) => as(role).delete(`/v1/tasks/${await taskBy(author.accessToken)}`),
       only({ admin: 204 }, 403),
+    ],
+    [
+      'POST /v1/tasks/:id/comments',
+      (role) => as(role).post(`/v1/tasks/${authorsTask}/comments`, { body: `By ${role}` }),
+      only({ viewer: 403 }, 201),
+    ],
+    [
+      'GET /v1/tasks/:id/comments',
+      (role) => as(role).get(`/v1/tasks/${authorsTask}/comments`),
+      only({}, 200),
+    ],
+    [
+      'DELETE /v1/comments/:id of their own',
+      async (role) =>
+        as(role).delete(
+          `/v1/comments/${await commentBy(role === 'viewer' ? author.accessToken : actors[role].token)}`,
+        ),
+      only({ viewer: 403 }, 204),
+    ],
+    [
+      "DELETE /v1/comments/:id of someone else's",
+      async (role) => as(role).delete(`/v1/comments/${await commentBy(author.accessToken)}`),
+      only({ admin: 204, manager: 204 }, 403),
     ],
     ['GET /v1/users', (role) => as(role).get('/v1/users'), only({ admin: 200, manager: 200 }, 403)],
     [

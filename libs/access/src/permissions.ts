@@ -39,6 +39,8 @@ const TEAM_MEMBER_BASE: Permission[] = [
   ...grant('tasks', ['create', 'read'], 'team'),
   ...grant('tasks', ['update', 'delete'], 'own'),
   ...grant('comments', ['create', 'read'], 'team'),
+  // Authors delete their own comments.
+  ...grant('comments', ['delete'], 'own'),
   ...grant('attachments', ['read'], 'team'),
   ...grant('users', ['read'], 'self'),
 ];

@@ -1,7 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import sanitizeHtml from 'sanitize-html';
 
 import { AccessPolicy, BUG_REPORTING_ROLES, type Principal } from '@codexflow/access';
 import {
@@ -16,38 +15,12 @@ import {
 } from '@codexflow/core';
 import { type Project, ProjectsService } from '@codexflow/projects';
 
+import { richTextProblem, sanitizeRichText } from './rich-text.js';
 import { afterCursor, taskCursorPosition, taskFilter, taskSort } from './task-list.js';
 import type { CreateTaskDto, ListTasksQueryDto, UpdateTaskDto } from './task.dto.js';
 import { PRIORITY_RANK, Task, TaskActivity } from './task.schema.js';
 
-/** Tags and attributes that survive in descriptions; scripts, handlers and javascript: URLs never do. */
-const SAFE_HTML: sanitizeHtml.IOptions = {
-  allowedTags: [
-    'p',
-    'br',
-    'b',
-    'strong',
-    'i',
-    'em',
-    'u',
-    's',
-    'code',
-    'pre',
-    'blockquote',
-    'ul',
-    'ol',
-    'li',
-    'a',
-    'h1',
-    'h2',
-    'h3',
-  ],
-  allowedAttributes: { a: ['href'] },
-  allowedSchemes: ['http', 'https', 'mailto'],
-  disallowedTagsMode: 'discard',
-};
 const MAX_KEY_ATTEMPTS = 50;
-const DESCRIPTION_MAX_LENGTH = 5000;
 
 function notFound(): ProblemException {
   return new ProblemException(HttpStatus.NOT_FOUND, 'task not found');
@@ -112,7 +85,7 @@ export class TasksService {
 
     return this.insertWithNextNumber(project, {
       title: input.title,
-      description: sanitizeHtml(input.description ?? '', SAFE_HTML),
+      description: sanitizeRichText(input.description ?? ''),
       priority: input.priority,
       priorityRank: PRIORITY_RANK[input.priority],
       status: input.status ?? 'todo',
@@ -284,7 +257,7 @@ export class TasksService {
       stored.title = changes.title;
     }
     if (changes.description !== undefined) {
-      stored.description = sanitizeHtml(changes.description, SAFE_HTML);
+      stored.description = sanitizeRichText(changes.description);
     }
     if (changes.priority !== undefined) {
       stored.priority = changes.priority;
@@ -345,25 +318,12 @@ export class TasksService {
     if (typeof input.dueDate === 'string' && new Date(input.dueDate).getTime() < Date.now()) {
       errors.push({ field: 'dueDate', message: 'dueDate must not be in the past' });
     }
-    if (
-      input.description !== undefined &&
-      input.description.length > 0 &&
-      sanitizeHtml(input.description, SAFE_HTML).trim().length === 0
-    ) {
-      errors.push({
-        field: 'description',
-        message: 'description must contain text, not only markup',
-      });
-    }
-    if (
-      input.description !== undefined &&
-      sanitizeHtml(input.description, SAFE_HTML).length > DESCRIPTION_MAX_LENGTH
-    ) {
-      // Escaping can lengthen text (& becomes &amp;), so the stored form is checked too.
-      errors.push({
-        field: 'description',
-        message: `description must be at most ${DESCRIPTION_MAX_LENGTH} characters once sanitised`,
-      });
+    const descriptionProblem =
+      input.description === undefined
+        ? undefined
+        : richTextProblem('description', input.description);
+    if (descriptionProblem !== undefined) {
+      errors.push({ field: 'description', message: descriptionProblem });
     }
     if (errors.length > 0) {
       throw invalid(errors);

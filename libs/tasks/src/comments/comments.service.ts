@@ -1,0 +1,123 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import mongoose, { type Model } from 'mongoose';
+
+import { AccessPolicy, type Principal } from '@codexflow/access';
+import { CursorCodec, generatePublicId, type Page, ProblemException } from '@codexflow/core';
+
+import { richTextProblem, sanitizeRichText } from '../rich-text.js';
+import { TasksService } from '../tasks.service.js';
+import { Comment } from './comment.schema.js';
+
+const MENTION = /usr_[0-9A-Za-z]{20}/g;
+
+/** Comments on tasks, under the same project scopes as the tasks themselves. */
+@Injectable()
+export class CommentsService {
+  constructor(
+    @InjectModel(Comment.name) private readonly comments: Model<Comment>,
+    private readonly tasks: TasksService,
+    private readonly policy: AccessPolicy,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  async create(actor: Principal, taskId: string, body: string): Promise<Comment> {
+    const { task, project } = await this.tasks.getReadable(actor, taskId);
+    if (
+      !this.policy.can(actor, 'comments', 'create', {
+        isTeam: project.memberIds.includes(actor.userId),
+      })
+    ) {
+      throw new ProblemException(HttpStatus.FORBIDDEN, 'Your role does not allow commenting here');
+    }
+    if (project.archived) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'The project is archived');
+    }
+    const problem = richTextProblem('body', body);
+    if (problem !== undefined) {
+      throw new ProblemException(HttpStatus.BAD_REQUEST, problem, 'about:blank', [
+        { field: 'body', message: problem },
+      ]);
+    }
+
+    const sanitised = sanitizeRichText(body);
+    const mentions = [...new Set(sanitised.match(MENTION) ?? [])].filter((id) =>
+      project.memberIds.includes(id),
+    );
+    const created = await this.comments.create({
+      publicId: generatePublicId('cmt'),
+      taskId: task.publicId,
+      projectId: project.publicId,
+      authorId: actor.userId,
+      body: sanitised,
+      mentions,
+    });
+    return created.toObject();
+  }
+
+  /** Lists a task's comments, oldest first. */
+  async list(
+    actor: Principal,
+    taskId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<Comment>> {
+    const { task } = await this.tasks.getReadable(actor, taskId);
+    const filter: Record<string, unknown> = { taskId: task.publicId };
+    if (cursor !== undefined) {
+      const position = this.cursors.decode(cursor);
+      const at = new Date(String(position.at));
+      if (
+        position.list !== task.publicId ||
+        typeof position.after !== 'string' ||
+        Number.isNaN(at.getTime())
+      ) {
+        throw new ProblemException(HttpStatus.BAD_REQUEST, 'cursor was issued for another list');
+      }
+      filter.$or = [
+        { createdAt: mongoose.trusted({ $gt: at }) },
+        { createdAt: at, publicId: mongoose.trusted({ $gt: position.after }) },
+      ];
+    }
+
+    const rows = await this.comments
+      .find(filter)
+      .sort({ createdAt: 1, publicId: 1 })
+      .limit(limit + 1)
+      .lean<Comment[]>()
+      .exec();
+    const data = rows.slice(0, limit);
+    const last = data.at(-1);
+    const nextCursor =
+      rows.length > limit && last !== undefined
+        ? this.cursors.encode({
+            at: last.createdAt.toISOString(),
+            after: last.publicId,
+            list: task.publicId,
+          })
+        : null;
+    return { data, nextCursor };
+  }
+
+  async remove(actor: Principal, commentId: string): Promise<void> {
+    const comment = await this.comments.findOne({ publicId: commentId }).lean<Comment>().exec();
+    if (comment === null) {
+      throw new ProblemException(HttpStatus.NOT_FOUND, 'comment not found');
+    }
+    const { project } = await this.tasks.getReadable(actor, comment.taskId);
+    const target = {
+      isOwn: comment.authorId === actor.userId,
+      isTeam: project.memberIds.includes(actor.userId),
+    };
+    if (!this.policy.can(actor, 'comments', 'delete', target)) {
+      throw new ProblemException(
+        HttpStatus.FORBIDDEN,
+        'Only the author, a manager or an admin deletes a comment',
+      );
+    }
+    if (project.archived) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'The project is archived');
+    }
+    await this.comments.deleteOne({ publicId: comment.publicId }).exec();
+  }
+}
