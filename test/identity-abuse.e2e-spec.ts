@@ -45,8 +45,8 @@ describe('identity under abuse', () => {
     );
 
     const statuses = responses.map((response) => response.status);
-    // With no reuse grace, the losers count as reuse and may revoke the family before the winner
-    // finishes, so one success at most; never a fork.
+    // With no reuse grace, the other requests count as reuse and may revoke the family before
+    // the first one finishes. So at most one succeeds, and the family never forks.
     expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(1);
     expect(statuses.filter((status) => status !== 200 && status !== 401)).toEqual([]);
   });

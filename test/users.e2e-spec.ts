@@ -27,7 +27,7 @@ describe('users', () => {
     adminToken = await signInAdminWithMfa(testApp, sink, ADMIN_EMAIL, ADMIN_PASSWORD);
   });
 
-  /** A fresh step-up code for the admin, mailed on request. */
+  /** Requests a step-up code by mail for the admin and returns it. */
   function adminStepUp(): Promise<string> {
     return stepUpCode(testApp, sink, adminToken, ADMIN_EMAIL);
   }

@@ -7,7 +7,10 @@ import { setCookies, type SignedIn, STRONG_PASSWORD } from './identity.js';
 
 const TOTP_PERIOD_SECONDS = 30;
 
-/** The TOTP code of the step `offset` steps from now; the server accepts offsets -1, 0 and 1 once each. */
+/**
+ * Computes the TOTP code of the step `offset` steps from now. The server
+ * accepts offsets -1, 0 and 1, each code once.
+ */
 export function totpCode(secret: string, offset = 0): Promise<string> {
   return generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset * TOTP_PERIOD_SECONDS });
 }

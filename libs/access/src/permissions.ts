@@ -46,7 +46,7 @@ const TEAM_MEMBER_BASE: Permission[] = [
 ];
 
 /**
- * The default permission matrix, the one place that says what each role may
+ * The default permission matrix, the one place that decides what each role may
  * do. A new domain module adds its resource to RESOURCES and its grants here.
  */
 export const DEFAULT_PERMISSIONS: Record<Role, Permission[]> = {

@@ -11,7 +11,7 @@ export interface Principal {
   amr: string[];
   tokenId: string;
   tokenExpiresAt: Date;
-  /** How the access token arrived; cookie-authenticated unsafe requests need a CSRF token. */
+  /** The carrier of the access token. Cookie-authenticated unsafe requests also need a CSRF token. */
   transport: 'bearer' | 'cookie';
 }
 

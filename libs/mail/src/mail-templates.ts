@@ -128,7 +128,7 @@ const MFA_CODE_PURPOSES: Record<string, string> = {
   'step-up': 'confirm a sensitive change to your account',
 };
 
-/** A 6-digit code for multi-factor authentication; `purpose` is `enroll`, `login` or `step-up`. */
+/** Composes the mail of a 6-digit MFA code, for the purpose `enroll`, `login` or `step-up`. */
 export function mfaCode(code: string, purpose: string, minutes: number): MailContent {
   const action = MFA_CODE_PURPOSES[purpose] ?? 'confirm your identity';
   return compose(`Your CodexFlow code: ${code}`, [

@@ -53,10 +53,7 @@ export class ProjectsService {
 
   /** Lists the projects the caller may read: all of them with scope `all`, else their own. */
   async list(actor: Principal, limit: number, cursor?: string): Promise<Page<Project>> {
-    const after = cursor === undefined ? undefined : this.cursors.decode(cursor).after;
-    if (after !== undefined && typeof after !== 'string') {
-      throw new ProblemException(HttpStatus.BAD_REQUEST, 'cursor is invalid');
-    }
+    const after = cursor === undefined ? undefined : this.cursors.decodeAfter(cursor, 'projects');
 
     const filter: Record<string, unknown> = {};
     if (this.policy.widestScope(actor, 'projects', 'read') !== 'all') {
@@ -72,13 +69,7 @@ export class ProjectsService {
       .limit(limit + 1)
       .lean<Project[]>()
       .exec();
-    const data = rows.slice(0, limit);
-    const last = data.at(-1);
-    const nextCursor =
-      rows.length > limit && last !== undefined
-        ? this.cursors.encode({ after: last.publicId })
-        : null;
-    return { data, nextCursor };
+    return this.cursors.page(rows, limit, (last) => ({ after: last.publicId, list: 'projects' }));
   }
 
   /** Loads a project the caller may read, or throws 404. */

@@ -5,7 +5,6 @@ import type { Model } from 'mongoose';
 import { AccessPolicy, BUG_REPORTING_ROLES, type Principal } from '@codexflow/access';
 import {
   CursorCodec,
-  type CursorPosition,
   type FieldError,
   generatePublicId,
   isDuplicateKeyError,
@@ -108,7 +107,7 @@ export class TasksService {
     const cursorFilter =
       query.cursor === undefined
         ? {}
-        : afterCursor(this.decodeFor(query.cursor, projectId), query.sort);
+        : afterCursor(this.cursors.decodeFor(query.cursor, projectId), query.sort);
 
     const rows = await this.tasks
       .find({ ...filter, ...cursorFilter })
@@ -116,13 +115,10 @@ export class TasksService {
       .limit(limit + 1)
       .lean<Task[]>()
       .exec();
-    const data = rows.slice(0, limit);
-    const last = data.at(-1);
-    const nextCursor =
-      rows.length > limit && last !== undefined
-        ? this.cursors.encode({ ...taskCursorPosition(last, query.sort), list: projectId })
-        : null;
-    return { data, nextCursor };
+    return this.cursors.page(rows, limit, (last) => ({
+      ...taskCursorPosition(last, query.sort),
+      list: projectId,
+    }));
   }
 
   /** Loads a task of a project the caller may read, or throws 404. */
@@ -224,7 +220,8 @@ export class TasksService {
     cursor?: string,
   ): Promise<Page<TaskActivity>> {
     const { task } = await this.getReadable(actor, taskId);
-    const skip = cursor === undefined ? 0 : Number(this.decodeFor(cursor, task.publicId).skip);
+    const skip =
+      cursor === undefined ? 0 : Number(this.cursors.decodeFor(cursor, task.publicId).skip);
     const rows = await this.activity
       .find({ taskId: task.publicId })
       .sort({ at: -1, _id: -1 })
@@ -232,23 +229,7 @@ export class TasksService {
       .limit(limit + 1)
       .lean<TaskActivity[]>()
       .exec();
-    const data = rows.slice(0, limit);
-    return {
-      data,
-      nextCursor:
-        rows.length > limit
-          ? this.cursors.encode({ skip: skip + limit, list: task.publicId })
-          : null,
-    };
-  }
-
-  /** Decodes a cursor and checks that it was issued for this list. */
-  private decodeFor(cursor: string, list: string): CursorPosition {
-    const position = this.cursors.decode(cursor);
-    if (position.list !== list) {
-      throw new ProblemException(HttpStatus.BAD_REQUEST, 'cursor was issued for another list');
-    }
-    return position;
+    return this.cursors.page(rows, limit, () => ({ skip: skip + limit, list: task.publicId }));
   }
 
   private toStored(changes: UpdateTaskDto): Partial<Task> {

@@ -1,9 +1,9 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
 import type { Role } from '@codexflow/access';
-import { CursorCodec, isDuplicateKeyError, type Page, ProblemException } from '@codexflow/core';
+import { CursorCodec, isDuplicateKeyError, type Page } from '@codexflow/core';
 
 import { User, type UserStatus } from './user.schema.js';
 
@@ -65,10 +65,7 @@ export class UsersService {
   }
 
   async list(limit: number, cursor?: string): Promise<Page<User>> {
-    const after = cursor === undefined ? undefined : this.cursors.decode(cursor).after;
-    if (after !== undefined && typeof after !== 'string') {
-      throw new ProblemException(HttpStatus.BAD_REQUEST, 'cursor is invalid');
-    }
+    const after = cursor === undefined ? undefined : this.cursors.decodeAfter(cursor, 'users');
 
     // Operators written here are marked trusted, because sanitizeFilter neutralises any other.
     const filter = after === undefined ? {} : { publicId: mongoose.trusted({ $gt: after }) };
@@ -79,13 +76,7 @@ export class UsersService {
       .lean<User[]>()
       .exec();
 
-    const data = users.slice(0, limit);
-    const last = data.at(-1);
-    const nextCursor =
-      users.length > limit && last !== undefined
-        ? this.cursors.encode({ after: last.publicId })
-        : null;
-    return { data, nextCursor };
+    return this.cursors.page(users, limit, (last) => ({ after: last.publicId, list: 'users' }));
   }
 
   update(publicId: string, changes: Partial<User>): Promise<User | null> {

@@ -247,7 +247,7 @@ export class AuthController {
 
   /**
    * Runs work whose outcome the caller must not learn, after the response:
-   * the answer then takes the same time for known and unknown addresses.
+   * the response then takes the same time for known and unknown addresses.
    */
   private inBackground(event: string, work: () => Promise<void>): void {
     setImmediate(() => {

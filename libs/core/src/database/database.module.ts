@@ -8,7 +8,7 @@ import { EmbeddedDatabase } from './embedded-database.js';
 
 const DEFAULT_DATABASE_NAME = 'codexflow';
 
-/** Where the service's database lives: MONGODB_URI, or an embedded server it started. */
+/** The service's database server: MONGODB_URI, or an embedded server it started. */
 export class DatabaseServer implements OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseServer.name);
 

@@ -49,7 +49,7 @@ function problemResponse(status: number, detail: string): string {
 
 /**
  * Responds with problem+json to requests that Node's HTTP parser rejects
- * before Express sees them (oversized headers, malformed request lines,
+ * before Express receives them (oversized headers, malformed request lines,
  * timeouts), and bounds how long a client may take to send a request.
  */
 export function hardenHttpServer(server: Server): void {

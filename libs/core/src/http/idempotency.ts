@@ -147,7 +147,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .deleteOne({ _id: id });
   }
 
-  /** The status Nest sends for the route: its @HttpCode, else 201 for POST and 200 otherwise. */
+  /** Returns the status Nest sends for the route: its @HttpCode, else 201 for POST and 200 otherwise. */
   private successStatus(context: ExecutionContext, method: string): number {
     const declared = this.reflector.get<number | undefined>(
       HTTP_CODE_METADATA,

@@ -4,6 +4,7 @@ import { HttpStatus } from '@nestjs/common';
 
 import { ProblemException } from '../http/problem-details.js';
 import type { SecretKeyRing } from '../security/secret-key-ring.js';
+import type { Page } from './pagination.js';
 
 export type CursorPosition = Record<string, string | number>;
 
@@ -19,6 +20,39 @@ export class CursorCodec {
   encode(position: CursorPosition): string {
     const payload = Buffer.from(JSON.stringify(position)).toString('base64url');
     return `${payload}.${this.sign(payload, this.keyRing.active.id)}`;
+  }
+
+  /**
+   * Decodes a cursor issued with `encode({ ..., list })`, rejecting one that
+   * another list issued, so a cursor only pages the list it came from.
+   */
+  decodeFor(cursor: string, list: string): CursorPosition {
+    const position = this.decode(cursor);
+    if (position.list !== list) {
+      throw new ProblemException(HttpStatus.BAD_REQUEST, 'cursor was issued for another list');
+    }
+    return position;
+  }
+
+  /** Returns the `after` id of a cursor issued for `list`, for lists ordered by public id. */
+  decodeAfter(cursor: string, list: string): string {
+    const after = this.decodeFor(cursor, list).after;
+    if (typeof after !== 'string') {
+      throw invalidCursor();
+    }
+    return after;
+  }
+
+  /**
+   * Builds a page from rows fetched with `limit + 1`: the extra row only tells
+   * that another page exists, and `positionOf` names where this one ended.
+   */
+  page<T>(rows: T[], limit: number, positionOf: (last: T) => CursorPosition): Page<T> {
+    const data = rows.slice(0, limit);
+    const last = data.at(-1);
+    const nextCursor =
+      rows.length > limit && last !== undefined ? this.encode(positionOf(last)) : null;
+    return { data, nextCursor };
   }
 
   decode(cursor: string): CursorPosition {

@@ -65,14 +65,10 @@ export class CommentsService {
     const { task } = await this.tasks.getReadable(actor, taskId);
     const filter: Record<string, unknown> = { taskId: task.publicId };
     if (cursor !== undefined) {
-      const position = this.cursors.decode(cursor);
+      const position = this.cursors.decodeFor(cursor, task.publicId);
       const at = new Date(String(position.at));
-      if (
-        position.list !== task.publicId ||
-        typeof position.after !== 'string' ||
-        Number.isNaN(at.getTime())
-      ) {
-        throw new ProblemException(HttpStatus.BAD_REQUEST, 'cursor was issued for another list');
+      if (typeof position.after !== 'string' || Number.isNaN(at.getTime())) {
+        throw new ProblemException(HttpStatus.BAD_REQUEST, 'cursor is invalid');
       }
       filter.$or = [
         { createdAt: mongoose.trusted({ $gt: at }) },
@@ -86,17 +82,11 @@ export class CommentsService {
       .limit(limit + 1)
       .lean<Comment[]>()
       .exec();
-    const data = rows.slice(0, limit);
-    const last = data.at(-1);
-    const nextCursor =
-      rows.length > limit && last !== undefined
-        ? this.cursors.encode({
-            at: last.createdAt.toISOString(),
-            after: last.publicId,
-            list: task.publicId,
-          })
-        : null;
-    return { data, nextCursor };
+    return this.cursors.page(rows, limit, (last) => ({
+      at: last.createdAt.toISOString(),
+      after: last.publicId,
+      list: task.publicId,
+    }));
   }
 
   async remove(actor: Principal, commentId: string): Promise<void> {
