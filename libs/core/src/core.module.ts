@@ -6,7 +6,8 @@ import { ConfigModule } from './config/config.module.js';
 import { OnceClaims } from './database/claims.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
-import { IdempotencyInterceptor } from './http/idempotency.js';
+import { IdempotencyInterceptor, IdempotencyStore } from './http/idempotency.js';
+import { MultipartRouteInterceptor } from './http/multipart.js';
 import { RouteTagInterceptor } from './http/route-tag.interceptor.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { CursorCodec } from './pagination/cursor-codec.js';
@@ -30,7 +31,9 @@ export class CoreModule {
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: RouteTagInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: MultipartRouteInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        IdempotencyStore,
         { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
         OnceClaims,
         {
@@ -52,6 +55,7 @@ export class CoreModule {
         CursorCodec,
         FieldCipher,
         OnceClaims,
+        IdempotencyStore,
       ],
     };
   }

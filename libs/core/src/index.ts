@@ -33,4 +33,15 @@ export { EncryptedValueError, FieldCipher } from './security/field-cipher.js';
 export { isDuplicateKeyError, OnceClaims } from './database/claims.js';
 export { Optional } from './http/optional.js';
 export { KeyedMutex } from './security/keyed-mutex.js';
-export { Idempotent, IDEMPOTENCY_KEY_HEADER } from './http/idempotency.js';
+export {
+  Idempotent,
+  IDEMPOTENCY_KEY_HEADER,
+  IdempotencyStore,
+  type StoredResponse,
+} from './http/idempotency.js';
+export {
+  AcceptsMultipart,
+  type IncomingFile,
+  receiveSingleFile,
+  type SingleFileUpload,
+} from './http/multipart.js';

@@ -18,6 +18,8 @@ export interface AppConfig {
     host: string;
     port: number;
     jsonBodyLimitBytes: number;
+    /** Largest file a multipart upload may carry. */
+    attachmentLimitBytes: number;
     corsOrigins: string[];
     trustProxy: boolean | number | string[];
     shutdownTimeoutMs: number;
@@ -160,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
       host: variables.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
       port: variables.PORT ?? 3000,
       jsonBodyLimitBytes: variables.JSON_BODY_LIMIT ?? 1024 * 1024,
+      attachmentLimitBytes: variables.ATTACHMENT_SIZE_LIMIT ?? 10 * 1024 * 1024,
       corsOrigins,
       trustProxy: trustProxy ?? false,
       shutdownTimeoutMs: (variables.SHUTDOWN_TIMEOUT_SECONDS ?? 10) * 1000,

@@ -43,6 +43,8 @@ const toBoolean = ({ value }: { value: unknown }): unknown => {
 
 const PORT_MESSAGE = (name: string) => `${name} must be an integer between 0 and 65535`;
 const BODY_LIMIT_MESSAGE = 'JSON_BODY_LIMIT must be an integer between 1024 and 104857600 (bytes)';
+const ATTACHMENT_LIMIT_MESSAGE =
+  'ATTACHMENT_SIZE_LIMIT must be an integer between 1024 and 104857600 (bytes)';
 const SHUTDOWN_TIMEOUT_MESSAGE = 'SHUTDOWN_TIMEOUT_SECONDS must be an integer between 1 and 300';
 
 const ERASURE_GRACE_MESSAGE = 'ERASURE_GRACE_DAYS must be an integer between 0 and 30';
@@ -228,6 +230,14 @@ export class EnvironmentVariables {
   @Min(1024, { message: BODY_LIMIT_MESSAGE })
   @Max(100 * 1024 * 1024, { message: BODY_LIMIT_MESSAGE })
   JSON_BODY_LIMIT?: number;
+
+  @Expose()
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt({ message: ATTACHMENT_LIMIT_MESSAGE })
+  @Min(1024, { message: ATTACHMENT_LIMIT_MESSAGE })
+  @Max(100 * 1024 * 1024, { message: ATTACHMENT_LIMIT_MESSAGE })
+  ATTACHMENT_SIZE_LIMIT?: number;
 
   @Expose()
   @IsOptional()

@@ -6,6 +6,7 @@ import type { HttpLogger } from 'pino-http';
 
 import type { AppConfig } from '../config/app-config.js';
 import { HTTP_LOGGER } from '../logging/logging.module.js';
+import { MULTIPART_TYPE, multipartBodyCap } from './multipart.js';
 import { ProblemException } from './problem-details.js';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './request-id.js';
 
@@ -32,21 +33,34 @@ function hasBody(request: Request): boolean {
 }
 
 /**
- * Rejects, before reading them, request bodies that are not JSON (415) and
- * JSON bodies whose declared length is over the limit (413).
+ * Rejects, before reading them, request bodies that are neither JSON nor
+ * multipart (415) and bodies whose declared length is over their limit (413).
+ * Multipart bodies go on only to routes marked with @AcceptsMultipart(); the
+ * MultipartRouteInterceptor turns them away from the others.
  */
-function checkBodyHeaders(limitBytes: number) {
+function checkBodyHeaders(jsonLimitBytes: number, attachmentLimitBytes: number) {
+  const multipartCap = multipartBodyCap(attachmentLimitBytes);
   return (request: Request, _response: Response, next: NextFunction): void => {
     if (!METHODS_WITH_BODY.has(request.method) || !hasBody(request)) {
       next();
       return;
     }
-    if (!request.is(JSON_TYPES)) {
+    const multipart = typeof request.is(MULTIPART_TYPE) === 'string';
+    if (!multipart && !request.is(JSON_TYPES)) {
       next(new ProblemException(415, 'The request body must be sent as application/json'));
       return;
     }
-    if (Number(request.headers['content-length'] ?? 0) > limitBytes) {
-      next(new ProblemException(413, `The request body exceeds the limit of ${limitBytes} bytes`));
+    const declaredLength = Number(request.headers['content-length'] ?? 0);
+    if (multipart && declaredLength > multipartCap) {
+      next(
+        new ProblemException(413, `The upload exceeds the limit of ${attachmentLimitBytes} bytes`),
+      );
+      return;
+    }
+    if (!multipart && declaredLength > jsonLimitBytes) {
+      next(
+        new ProblemException(413, `The request body exceeds the limit of ${jsonLimitBytes} bytes`),
+      );
       return;
     }
     next();
@@ -85,6 +99,6 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
     maxAge: 600,
   });
   app.use(cookieParser());
-  app.use(checkBodyHeaders(config.http.jsonBodyLimitBytes));
+  app.use(checkBodyHeaders(config.http.jsonBodyLimitBytes, config.http.attachmentLimitBytes));
   app.useBodyParser('json', { limit: config.http.jsonBodyLimitBytes, type: JSON_TYPES });
 }

@@ -50,28 +50,25 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** A response kept for replay under an Idempotency-Key. */
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
 /**
- * Replays the first response of a create request sent again with the same
- * Idempotency-Key and body within 24 hours, so a retried request creates
- * nothing new. The same key with another body is 422. Keys are scoped to the
- * caller and the route.
+ * Keys and stored responses of idempotent create requests. A key is scoped to
+ * the caller, the method and the path, and lives 24 hours.
  */
 @Injectable()
-export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(
-    private readonly reflector: Reflector,
-    @InjectConnection() private readonly connection: Connection,
-  ) {}
+export class IdempotencyStore {
+  constructor(@InjectConnection() private readonly connection: Connection) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const enabled = this.reflector.getAllAndOverride<boolean>(IDEMPOTENT_ROUTE, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    const request = context.switchToHttp().getRequest<Request & { user?: { userId: string } }>();
+  /** Returns the record id of the request's Idempotency-Key, undefined without one, or throws 400. */
+  recordId(request: Request): string | undefined {
     const key = request.headers[IDEMPOTENCY_KEY_HEADER];
-    if (!enabled || key === undefined) {
-      return next.handle();
+    if (key === undefined) {
+      return undefined;
     }
     if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
       throw new ProblemException(
@@ -79,32 +76,18 @@ export class IdempotencyInterceptor implements NestInterceptor {
         'Idempotency-Key must be 1-255 letters, digits or . _ : -',
       );
     }
-
-    const id = `${request.user?.userId ?? 'anonymous'}:${request.method}:${request.originalUrl.split('?')[0]}:${key}`;
-    const bodyHash = createHash('sha256').update(canonicalJson(request.body)).digest('hex');
-    const response = context.switchToHttp().getResponse<Response>();
-
-    return from(this.begin(id, bodyHash)).pipe(
-      switchMap((stored) => {
-        if (stored !== undefined) {
-          response.status(stored.status ?? HttpStatus.OK).setHeader('Idempotent-Replayed', 'true');
-          return of(stored.body);
-        }
-        const status = this.successStatus(context, request.method);
-        return next.handle().pipe(
-          switchMap((body) => from(this.complete(id, status, body))),
-          // A failed request frees its key, so the client may retry it.
-          catchError((error: unknown) =>
-            from(this.release(id)).pipe(switchMap(() => throwError(() => error))),
-          ),
-        );
-      }),
-    );
+    const user: { userId?: string } | undefined = request.user;
+    const caller = user?.userId ?? 'anonymous';
+    return `${caller}:${request.method}:${request.originalUrl.split('?')[0]}:${key}`;
   }
 
-  /** Returns the stored record to replay, or undefined after reserving the key for this request. */
-  private async begin(id: string, bodyHash: string): Promise<IdempotencyRecord | undefined> {
-    const records = this.connection.collection<IdempotencyRecord>('idempotency_records');
+  /**
+   * Reserves the key for a request whose body hashes to `bodyHash`, or returns
+   * the response to replay. The same key with another body is 422; while the
+   * first request runs, 409.
+   */
+  async begin(id: string, bodyHash: string): Promise<StoredResponse | undefined> {
+    const records = this.records();
     try {
       await records.insertOne({ _id: id, bodyHash, createdAt: new Date() });
       return undefined;
@@ -131,20 +114,74 @@ export class IdempotencyInterceptor implements NestInterceptor {
         'A request with this Idempotency-Key is still in progress; retry shortly',
       );
     }
-    return existing;
+    return { status: existing.status, body: existing.body };
   }
 
-  private async complete(id: string, status: number, body: unknown): Promise<unknown> {
-    await this.connection
-      .collection<IdempotencyRecord>('idempotency_records')
-      .updateOne({ _id: id }, { $set: { status, body } });
-    return body;
+  async complete(id: string, status: number, body: unknown): Promise<void> {
+    await this.records().updateOne({ _id: id }, { $set: { status, body } });
   }
 
-  private async release(id: string): Promise<void> {
-    await this.connection
-      .collection<IdempotencyRecord>('idempotency_records')
-      .deleteOne({ _id: id });
+  /** Frees the key of a failed request, so the client may retry it. */
+  async release(id: string): Promise<void> {
+    await this.records().deleteOne({ _id: id });
+  }
+
+  /** Sends a stored response again, marked as a replay. */
+  replay(response: Response, stored: StoredResponse): unknown {
+    response.status(stored.status).setHeader('Idempotent-Replayed', 'true');
+    return stored.body;
+  }
+
+  private records() {
+    return this.connection.collection<IdempotencyRecord>('idempotency_records');
+  }
+}
+
+/**
+ * Replays the first response of a create request sent again with the same
+ * Idempotency-Key and body within 24 hours, so a retried request creates
+ * nothing new. The same key with another body is 422.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly store: IdempotencyStore,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const enabled = this.reflector.getAllAndOverride<boolean>(IDEMPOTENT_ROUTE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!enabled) {
+      return next.handle();
+    }
+    const request = context.switchToHttp().getRequest<Request>();
+    const id = this.store.recordId(request);
+    if (id === undefined) {
+      return next.handle();
+    }
+
+    const bodyHash = createHash('sha256').update(canonicalJson(request.body)).digest('hex');
+    const response = context.switchToHttp().getResponse<Response>();
+
+    return from(this.store.begin(id, bodyHash)).pipe(
+      switchMap((stored) => {
+        if (stored !== undefined) {
+          return of(this.store.replay(response, stored));
+        }
+        const status = this.successStatus(context, request.method);
+        return next.handle().pipe(
+          switchMap((body) =>
+            from(this.store.complete(id, status, body)).pipe(switchMap(() => of(body))),
+          ),
+          catchError((error: unknown) =>
+            from(this.store.release(id)).pipe(switchMap(() => throwError(() => error))),
+          ),
+        );
+      }),
+    );
   }
 
   /** Returns the status Nest sends for the route: its @HttpCode, else 201 for POST and 200 otherwise. */
