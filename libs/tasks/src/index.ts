@@ -1,2 +1,3 @@
+export { type IsoWeek, isoWeekOf, lastIsoWeeks } from './iso-week.js';
 export { TasksModule } from './tasks.module.js';
 export { TasksService } from './tasks.service.js';

@@ -64,6 +64,23 @@ export class Task {
   @Prop({ type: Number, required: true, default: 1 })
   version!: number;
 
+  /**
+   * ISO week of `createdAt` in UTC, such as `2026-W49`. The weekly analytics
+   * group on it because the embedded FerretDB has no date operators.
+   * NOTE: tasks stored before this field and `doneWeek` existed lack them,
+   * so the weekly series leaves those tasks out.
+   */
+  @Prop({ type: String, required: true })
+  createdWeek!: string;
+
+  /** Time the task last entered status `done`, or null while it is not done. */
+  @Prop({ type: Date, default: null })
+  doneAt!: Date | null;
+
+  /** ISO week of `doneAt` in UTC, or null while the task is not done. */
+  @Prop({ type: String, default: null })
+  doneWeek!: string | null;
+
   createdAt!: Date;
   updatedAt!: Date;
 }
@@ -76,6 +93,8 @@ TaskSchema.index({ projectId: 1, priorityRank: -1 });
 TaskSchema.index({ projectId: 1, assigneeId: 1 });
 TaskSchema.index({ projectId: 1, type: 1 });
 TaskSchema.index({ projectId: 1, dueDate: 1 });
+TaskSchema.index({ projectId: 1, createdWeek: 1 });
+TaskSchema.index({ projectId: 1, doneWeek: 1 });
 
 /** One field change of a task, for GET /v1/tasks/:id/activity. */
 @Schema({ collection: 'task_activity', versionKey: false, strict: 'throw' })

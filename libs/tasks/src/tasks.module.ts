@@ -3,6 +3,12 @@ import { MongooseModule } from '@nestjs/mongoose';
 
 import { ProjectsModule } from '@codexflow/projects';
 
+import { AnalyticsController } from './analytics/analytics.controller.js';
+import { AnalyticsService } from './analytics/analytics.service.js';
+import { Attachment, AttachmentSchema } from './attachments/attachment.schema.js';
+import { AttachmentStorage } from './attachments/attachment-storage.js';
+import { AttachmentsController } from './attachments/attachments.controller.js';
+import { AttachmentsService } from './attachments/attachments.service.js';
 import { Comment, CommentSchema } from './comments/comment.schema.js';
 import { CommentsController } from './comments/comments.controller.js';
 import { CommentsService } from './comments/comments.service.js';
@@ -17,10 +23,17 @@ import { TasksService } from './tasks.service.js';
       { name: Task.name, schema: TaskSchema },
       { name: TaskActivity.name, schema: TaskActivitySchema },
       { name: Comment.name, schema: CommentSchema },
+      { name: Attachment.name, schema: AttachmentSchema },
     ]),
   ],
-  controllers: [TasksController, CommentsController],
-  providers: [TasksService, CommentsService],
+  controllers: [TasksController, CommentsController, AttachmentsController, AnalyticsController],
+  providers: [
+    TasksService,
+    CommentsService,
+    AttachmentStorage,
+    AttachmentsService,
+    AnalyticsService,
+  ],
   exports: [TasksService],
 })
 export class TasksModule {}

@@ -14,10 +14,13 @@ import {
 } from '@codexflow/core';
 import { type Project, ProjectsService } from '@codexflow/projects';
 
+import { AttachmentStorage } from './attachments/attachment-storage.js';
+import { Comment } from './comments/comment.schema.js';
+import { isoWeekLabel } from './iso-week.js';
 import { richTextProblem, sanitizeRichText } from './rich-text.js';
 import { afterCursor, taskCursorPosition, taskFilter, taskSort } from './task-list.js';
 import type { CreateTaskDto, ListTasksQueryDto, UpdateTaskDto } from './task.dto.js';
-import { PRIORITY_RANK, Task, TaskActivity } from './task.schema.js';
+import { PRIORITY_RANK, Task, TaskActivity, type TaskStatus } from './task.schema.js';
 
 const MAX_KEY_ATTEMPTS = 50;
 
@@ -65,6 +68,8 @@ export class TasksService {
     private readonly policy: AccessPolicy,
     private readonly cursors: CursorCodec,
     private readonly claims: OnceClaims,
+    @InjectModel(Comment.name) private readonly comments: Model<Comment>,
+    private readonly attachments: AttachmentStorage,
   ) {}
 
   async create(actor: Principal, projectId: string, input: CreateTaskDto): Promise<Task> {
@@ -82,17 +87,23 @@ export class TasksService {
     }
     this.assertValidFields(project, input);
 
+    const now = new Date();
+    const status = input.status ?? 'todo';
     return this.insertWithNextNumber(project, {
       title: input.title,
       description: sanitizeRichText(input.description ?? ''),
       priority: input.priority,
       priorityRank: PRIORITY_RANK[input.priority],
-      status: input.status ?? 'todo',
+      status,
       type: input.type ?? 'task',
       assigneeId: input.assignee ?? null,
       dueDate: input.dueDate === undefined ? null : new Date(input.dueDate),
       labels: input.labels ?? [],
       createdBy: actor.userId,
+      // Set here rather than by the timestamps plugin, so createdWeek is the week of createdAt.
+      createdAt: now,
+      createdWeek: isoWeekLabel(now),
+      ...doneFields(status, now),
     });
   }
 
@@ -176,6 +187,11 @@ export class TasksService {
     if (changed.length === 0) {
       return task;
     }
+    // Derived fields, kept out of `changed` so the activity lists only what the caller changed.
+    const derived =
+      changed.includes('status') && updates.status !== undefined
+        ? doneFields(updates.status, new Date())
+        : {};
     // With If-Match, the claim lets one of two concurrent updates of the same version win.
     if (
       ifMatch !== undefined &&
@@ -187,11 +203,14 @@ export class TasksService {
       );
     }
     await this.tasks
-      .updateOne({ publicId: task.publicId }, { $set: updates, $inc: { version: 1 } })
+      .updateOne(
+        { publicId: task.publicId },
+        { $set: { ...updates, ...derived }, $inc: { version: 1 } },
+      )
       .exec();
     await this.recordActivity(actor, task, updates, changed);
 
-    return { ...task, ...updates, version: task.version + 1, updatedAt: new Date() };
+    return { ...task, ...updates, ...derived, version: task.version + 1, updatedAt: new Date() };
   }
 
   async remove(actor: Principal, taskId: string, ifMatch?: string): Promise<void> {
@@ -209,8 +228,11 @@ export class TasksService {
       );
     }
     this.assertWritable(project);
+    // The task goes first, so nothing below stays reachable through the API if this stops halfway.
     await this.tasks.deleteOne({ publicId: task.publicId }).exec();
     await this.activity.deleteMany({ taskId: task.publicId }).exec();
+    await this.comments.deleteMany({ taskId: task.publicId }).exec();
+    await this.attachments.removeForTask(task.publicId);
   }
 
   async listActivity(
@@ -313,10 +335,7 @@ export class TasksService {
 
   private async insertWithNextNumber(
     project: Project,
-    fields: Omit<
-      Task,
-      'publicId' | 'projectId' | 'number' | 'key' | 'version' | 'createdAt' | 'updatedAt'
-    >,
+    fields: Omit<Task, 'publicId' | 'projectId' | 'number' | 'key' | 'version' | 'updatedAt'>,
   ): Promise<Task> {
     for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt += 1) {
       const last = await this.tasks
@@ -348,6 +367,13 @@ export class TasksService {
       'Too many tasks are being created at once; retry shortly',
     );
   }
+}
+
+/** Returns when and in which ISO week a task with this status became done, or nulls. */
+function doneFields(status: TaskStatus, at: Date): Pick<Task, 'doneAt' | 'doneWeek'> {
+  return status === 'done'
+    ? { doneAt: at, doneWeek: isoWeekLabel(at) }
+    : { doneAt: null, doneWeek: null };
 }
 
 function describe(value: unknown): string | null {

@@ -1,11 +1,12 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import mongoose, { type Model } from 'mongoose';
+import type { Model } from 'mongoose';
 
 import { AccessPolicy, type Principal } from '@codexflow/access';
 import { CursorCodec, generatePublicId, type Page, ProblemException } from '@codexflow/core';
 
 import { richTextProblem, sanitizeRichText } from '../rich-text.js';
+import { pageOldestFirst } from '../oldest-first.js';
 import { TasksService } from '../tasks.service.js';
 import { Comment } from './comment.schema.js';
 
@@ -63,30 +64,7 @@ export class CommentsService {
     cursor?: string,
   ): Promise<Page<Comment>> {
     const { task } = await this.tasks.getReadable(actor, taskId);
-    const filter: Record<string, unknown> = { taskId: task.publicId };
-    if (cursor !== undefined) {
-      const position = this.cursors.decodeFor(cursor, task.publicId);
-      const at = new Date(String(position.at));
-      if (typeof position.after !== 'string' || Number.isNaN(at.getTime())) {
-        throw new ProblemException(HttpStatus.BAD_REQUEST, 'cursor is invalid');
-      }
-      filter.$or = [
-        { createdAt: mongoose.trusted({ $gt: at }) },
-        { createdAt: at, publicId: mongoose.trusted({ $gt: position.after }) },
-      ];
-    }
-
-    const rows = await this.comments
-      .find(filter)
-      .sort({ createdAt: 1, publicId: 1 })
-      .limit(limit + 1)
-      .lean<Comment[]>()
-      .exec();
-    return this.cursors.page(rows, limit, (last) => ({
-      at: last.createdAt.toISOString(),
-      after: last.publicId,
-      list: task.publicId,
-    }));
+    return pageOldestFirst(this.comments, this.cursors, task.publicId, limit, cursor);
   }
 
   async remove(actor: Principal, commentId: string): Promise<void> {
