@@ -6,6 +6,7 @@ import { type SmtpSink, startSmtpSink, type TestApp } from '@codexflow/testing';
 import { createAppWithAdmin, type InvitedUser, inviteUser } from './support/admin.js';
 import { tokenClaims } from './support/identity.js';
 import { signInAdminWithMfa } from './support/mfa.js';
+import { SAMPLES } from './support/uploads.js';
 
 const ADMIN = { email: 'matrix.admin@example.com', password: 'bootstrap admin passphrase 6' };
 const ROLES = ['admin', 'manager', 'developer', 'designer', 'qa', 'viewer'] as const;
@@ -80,6 +81,15 @@ describe('default permission matrix', () => {
       .post(`/v1/tasks/${authorsTask}/comments`)
       .set('Authorization', `Bearer ${token}`)
       .send({ body: 'Matrix comment' });
+    expect(created.status).toBe(201);
+    return created.body.id as string;
+  }
+
+  async function attachmentBy(token: string): Promise<string> {
+    const created = await testApp.http
+      .post(`/v1/tasks/${authorsTask}/attachments`)
+      .set('Authorization', `Bearer ${token}`)
+      .attach('file', SAMPLES.png, 'matrix.png');
     expect(created.status).toBe(201);
     return created.body.id as string;
   }
@@ -244,6 +254,40 @@ describe('default permission matrix', () => {
       "DELETE /v1/comments/:id of someone else's",
       async (role) => as(role).delete(`/v1/comments/${await commentBy(author.accessToken)}`),
       only({ admin: 204, manager: 204 }, 403),
+    ],
+    [
+      'POST /v1/tasks/:id/attachments',
+      (role) =>
+        testApp.http
+          .post(`/v1/tasks/${authorsTask}/attachments`)
+          .set('Authorization', `Bearer ${actors[role].token}`)
+          .attach('file', SAMPLES.png, `by-${role}.png`),
+      only({ admin: 201, manager: 201, designer: 201 }, 403),
+    ],
+    [
+      'GET /v1/tasks/:id/attachments',
+      (role) => as(role).get(`/v1/tasks/${authorsTask}/attachments`),
+      only({}, 200),
+    ],
+    [
+      'GET /v1/attachments/:id',
+      async (role) => as(role).get(`/v1/attachments/${await attachmentBy(creator.accessToken)}`),
+      only({}, 200),
+    ],
+    [
+      'DELETE /v1/attachments/:id',
+      async (role) => as(role).delete(`/v1/attachments/${await attachmentBy(creator.accessToken)}`),
+      only({ admin: 204 }, 403),
+    ],
+    [
+      'GET /v1/projects/:id/analytics',
+      (role) => as(role).get(`/v1/projects/${teamProject}/analytics`),
+      only({ admin: 200, manager: 200 }, 403),
+    ],
+    [
+      'GET /v1/projects/:id/analytics of another team',
+      (role) => as(role).get(`/v1/projects/${foreignProject}/analytics`),
+      only({ admin: 200, manager: 200 }, 403),
     ],
     ['GET /v1/users', (role) => as(role).get('/v1/users'), only({ admin: 200, manager: 200 }, 403)],
     [
