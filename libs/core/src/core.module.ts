@@ -6,6 +6,8 @@ import { ConfigModule } from './config/config.module.js';
 import { OnceClaims } from './database/claims.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { AuditFeed } from './audit/audit-feed.js';
+import { HttpTraffic } from './http/http-traffic.js';
 import { IdempotencyInterceptor, IdempotencyStore } from './http/idempotency.js';
 import { MultipartRouteInterceptor } from './http/multipart.js';
 import { RouteTagInterceptor } from './http/route-tag.interceptor.js';
@@ -34,6 +36,8 @@ export class CoreModule {
         { provide: APP_INTERCEPTOR, useClass: MultipartRouteInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         IdempotencyStore,
+        HttpTraffic,
+        AuditFeed,
         { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
         OnceClaims,
         {
@@ -56,6 +60,8 @@ export class CoreModule {
         FieldCipher,
         OnceClaims,
         IdempotencyStore,
+        HttpTraffic,
+        AuditFeed,
       ],
     };
   }

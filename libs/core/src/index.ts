@@ -45,3 +45,23 @@ export {
   receiveSingleFile,
   type SingleFileUpload,
 } from './http/multipart.js';
+export {
+  type AuditDetails,
+  type AuditedEvent,
+  type AuditInput,
+  AuditRecorder,
+  type AuditResult,
+  type RecordOptions,
+} from './audit/audit-recorder.js';
+export { AuditFeed, type AuditListener } from './audit/audit-feed.js';
+export {
+  type FinishedResponse,
+  HttpTraffic,
+  type RequestGate,
+  type ResponseObserver,
+} from './http/http-traffic.js';
+export {
+  currentRequestContext,
+  type RequestContext,
+  requestContextOf,
+} from './http/request-context.js';

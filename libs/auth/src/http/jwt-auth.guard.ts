@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 
 import { type Principal, PUBLIC_ROUTE } from '@codexflow/access';
-import { ProblemException } from '@codexflow/core';
+import { currentRequestContext, ProblemException } from '@codexflow/core';
 
 /** Authenticates every route not marked @Public() through the `jwt` strategy. */
 @Injectable()
@@ -26,6 +26,10 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     }
     if (principal === false || principal === null || principal === undefined) {
       throw unauthorized();
+    }
+    const context = currentRequestContext();
+    if (context !== undefined) {
+      context.userId = (principal as unknown as Principal).userId;
     }
     return principal;
   }

@@ -6,8 +6,10 @@ import type { HttpLogger } from 'pino-http';
 
 import type { AppConfig } from '../config/app-config.js';
 import { HTTP_LOGGER } from '../logging/logging.module.js';
+import { HttpTraffic } from './http-traffic.js';
 import { MULTIPART_TYPE, multipartBodyCap } from './multipart.js';
 import { ProblemException } from './problem-details.js';
+import { requestContextMiddleware } from './request-context.js';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from './request-id.js';
 
 const API_CONTENT_SECURITY_POLICY = {
@@ -78,6 +80,7 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
   app.set('trust proxy', config.http.trustProxy);
   app.use(requestIdMiddleware);
   app.use(app.get<HttpLogger>(HTTP_LOGGER));
+  app.use(app.get(HttpTraffic).middleware());
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: API_CONTENT_SECURITY_POLICY },
@@ -101,4 +104,5 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
   app.use(cookieParser());
   app.use(checkBodyHeaders(config.http.jsonBodyLimitBytes, config.http.attachmentLimitBytes));
   app.useBodyParser('json', { limit: config.http.jsonBodyLimitBytes, type: JSON_TYPES });
+  app.use(requestContextMiddleware);
 }

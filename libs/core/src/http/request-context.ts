@@ -1,0 +1,48 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+import type { NextFunction, Request, Response } from 'express';
+
+import type { RequestWithId } from './request-id.js';
+
+const USER_AGENT_MAX_LENGTH = 512;
+
+/** The caller of the request being served, for records written deep in services. */
+export interface RequestContext {
+  requestId: string | null;
+  /** The client address as Express resolves it under TRUST_PROXY. */
+  ipAddress: string | null;
+  userAgent: string | null;
+  /** Set once authentication has identified the caller. */
+  userId: string | null;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** Returns the context of the request being served, or undefined outside a request (jobs). */
+export function currentRequestContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/** Builds the context of a request from its headers and socket. */
+export function requestContextOf(request: Request): RequestContext {
+  const userAgent = request.headers['user-agent'];
+  return {
+    requestId: (request as Request & Partial<RequestWithId>).id ?? null,
+    ipAddress: request.ip ?? null,
+    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, USER_AGENT_MAX_LENGTH) : null,
+    userId: null,
+  };
+}
+
+/**
+ * Runs the rest of the request inside its context. It is installed after the
+ * body parsers, because a context entered before them would be lost in the
+ * stream callbacks that resume the chain.
+ */
+export function requestContextMiddleware(
+  request: Request,
+  _response: Response,
+  next: NextFunction,
+): void {
+  storage.run(requestContextOf(request), next);
+}
