@@ -230,6 +230,14 @@ describe('attachments', () => {
       );
     });
 
+    it('answers a suffix longer than the file with the whole file', async () => {
+      const response = await get({ Range: `bytes=-${size + 100}` });
+
+      expect(response.status).toBe(206);
+      expect(response.headers['content-range']).toBe(`bytes 0-${size - 1}/${size}`);
+      expect((response.body as Buffer).length).toBe(size);
+    });
+
     it('answers a range past the end with 416 and the size', async () => {
       const response = await get({ Range: `bytes=${size}-` });
 
@@ -252,9 +260,29 @@ describe('attachments', () => {
 
     it('answers 304 when the ETag still matches', async () => {
       const first = await get({});
-      const again = await get({ 'If-None-Match': String(first.headers.etag) });
+      const etag = String(first.headers.etag);
 
-      expect(again.status).toBe(304);
+      expect((await get({ 'If-None-Match': etag })).status).toBe(304);
+      expect((await get({ 'If-None-Match': `W/${etag}` })).status).toBe(304);
+      expect((await get({ 'If-None-Match': '*' })).status).toBe(304);
+      expect((await get({ 'If-None-Match': '"other"' })).status).toBe(200);
+    });
+
+    it('answers 404 problem+json when the bytes vanished after the lookup', async () => {
+      const created = await upload(designer, file('vanishing.pdf', SAMPLES.pdf));
+      const record = await database()
+        .collection('attachments')
+        .findOne({ publicId: created.json().id });
+      await database().collection('attachments.files').deleteOne({ _id: record!.fileId });
+      await database().collection('attachments.chunks').deleteMany({ files_id: record!.fileId });
+
+      const response = await testApp.http
+        .get(`/v1/attachments/${String(created.json().id)}`)
+        .set('Authorization', bearer(designer));
+
+      expect(response.status).toBe(404);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(response.headers['content-disposition']).toBeUndefined();
     });
   });
 
@@ -339,6 +367,29 @@ describe('attachments', () => {
       });
 
       expect(response.status).toBe(415);
+    });
+
+    it('answers a body that ends before its closing boundary with 400', async () => {
+      const before = await gridFs();
+      const body = Buffer.concat([
+        Buffer.from(
+          '--XBOUND\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n' +
+            'Content-Type: image/png\r\n\r\n',
+        ),
+        SAMPLES.png,
+        Buffer.from('\r\n'),
+      ]);
+      const response = await testApp.http
+        .post(`/v1/tasks/${taskId}/attachments`)
+        .set('Authorization', bearer(designer))
+        .set('Content-Type', 'multipart/form-data; boundary=XBOUND')
+        .send(body);
+
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(await gridFs()).toEqual(before);
+      const alive = await testApp.http.get('/health/live');
+      expect(alive.status).toBe(200);
     });
 
     it('leaves nothing behind when the client hangs up halfway', async () => {
@@ -470,6 +521,34 @@ describe('attachments', () => {
       expect(download.status).toBe(404);
     });
 
+    it('stores nothing when the task is deleted during the upload', async () => {
+      const task = await newTask('Deleted mid-upload');
+      const before = await gridFs();
+      let deleted = false;
+
+      const response = await sendMultipart(
+        port,
+        `/v1/tasks/${task}/attachments`,
+        file('late.pdf', { size: 2 * MIB, head: PDF_HEAD }),
+        {
+          token: token(designer),
+          onProgress: async (written) => {
+            if (!deleted && written > MIB) {
+              deleted = true;
+              const removed = await testApp.http
+                .delete(`/v1/tasks/${task}`)
+                .set('Authorization', bearer(admin));
+              expect(removed.status).toBe(204);
+            }
+          },
+        },
+      );
+
+      expect(response.status).toBe(404);
+      expect(await gridFs()).toEqual(before);
+      expect(await database().collection('attachments').countDocuments({ taskId: task })).toBe(0);
+    });
+
     it('refuses uploads to an archived project with 409', async () => {
       const project = await testApp.http
         .post('/v1/projects')
@@ -511,6 +590,15 @@ describe('attachments', () => {
 
       expect(other.status).toBe(422);
       expect(await gridFs()).toEqual(before);
+    });
+
+    it('tells a corrected name from the name it became', async () => {
+      const key = { 'Idempotency-Key': 'upload-3' };
+      const first = await upload(designer, file('plain.png', SAMPLES.png), taskId, key);
+      const renamed = await upload(designer, file('plain', SAMPLES.png), taskId, key);
+
+      expect(first.status).toBe(201);
+      expect(renamed.status).toBe(422);
     });
 
     it('refuses a malformed key before reading the file', async () => {

@@ -65,8 +65,8 @@ export interface RawUploadOptions {
   /** Stop writing after this many bytes of the body, then close the socket. */
   cutAfter?: number;
   headers?: Record<string, string>;
-  /** Called with the total bytes written whenever a chunk goes out. */
-  onProgress?: (written: number) => void;
+  /** Called with the total bytes written whenever a chunk goes out; writing waits for a returned promise. */
+  onProgress?: (written: number) => void | Promise<void>;
 }
 
 const CHUNK = 64 * 1024;
@@ -162,7 +162,7 @@ export function sendMultipart(
         if (!request.write(piece)) {
           await new Promise((resume) => request.once('drain', resume));
         }
-        options.onProgress?.(written);
+        await options.onProgress?.(written);
         if (options.cutAfter !== undefined && written >= options.cutAfter) {
           request.destroy();
           return;

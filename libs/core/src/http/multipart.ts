@@ -144,6 +144,10 @@ export async function receiveSingleFile<T>(
     };
 
     parser.on('file', (name, stream, info) => {
+      // busboy fails a file stream whose body ends early; unhandled, that error would end the process.
+      stream.on('error', () => {
+        fail(problem(HttpStatus.BAD_REQUEST, 'The multipart body is malformed or incomplete'));
+      });
       if (stored !== undefined || failure !== undefined) {
         stream.resume();
         return;
@@ -175,7 +179,12 @@ export async function receiveSingleFile<T>(
       stored.catch(fail);
     });
     parser.on('fieldsLimit', () => {
-      fail(problem(HttpStatus.BAD_REQUEST, `Send only the file, in the field "${upload.field}"`));
+      fail(
+        problem(
+          HttpStatus.BAD_REQUEST,
+          `Send exactly one file, with a file name, in the field "${upload.field}" and no other field`,
+        ),
+      );
     });
     parser.on('filesLimit', () => {
       fail(problem(HttpStatus.BAD_REQUEST, 'Send exactly one file'));

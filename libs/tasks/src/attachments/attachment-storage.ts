@@ -25,6 +25,8 @@ const BUCKET = 'attachments';
 export interface StoredFile {
   fileId: Types.ObjectId;
   fileName: string;
+  /** The name as the client sent it, before vetting; part of an upload's Idempotency-Key match. */
+  clientName: string;
   contentType: string;
   size: number;
   sha256: string;
@@ -106,6 +108,7 @@ export class AttachmentStorage {
     return {
       fileId: upload.id,
       fileName,
+      clientName: file.fileName,
       contentType: type?.mime ?? 'application/octet-stream',
       size,
       sha256: hash.digest('hex'),

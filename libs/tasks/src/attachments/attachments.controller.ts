@@ -5,6 +5,7 @@ import {
   Headers,
   HttpCode,
   HttpStatus,
+  Logger,
   Param,
   Post,
   Query,
@@ -32,6 +33,7 @@ import {
   IdempotencyStore,
   type Page,
   PageQueryDto,
+  PROBLEM_CONTENT_TYPE,
   ProblemException,
   PublicIdPipe,
 } from '@codexflow/core';
@@ -53,6 +55,11 @@ function requestedRange(
   if (range === undefined || (ifRange !== undefined && ifRange !== etag)) {
     return undefined;
   }
+  // A suffix longer than the file means the whole file; range-parser would call it unsatisfiable.
+  const suffix = /^bytes=\s*-(\d+)\s*$/.exec(range);
+  if (suffix !== null && Number(suffix[1]) >= size) {
+    return { start: 0, end: size - 1 };
+  }
   const ranges = parseRange(size, range, { combine: true });
   if (ranges === -1) {
     throw new ProblemException(
@@ -70,10 +77,20 @@ function requestedRange(
   return ranges[0];
 }
 
+/** Compares If-None-Match weakly, as RFC 9110 asks for GET: `*`, `"tag"` and `W/"tag"` all match. */
+function noneMatchHolds(header: string, etag: string): boolean {
+  return header
+    .split(',')
+    .map((entry) => entry.trim().replace(/^W\//, ''))
+    .some((entry) => entry === '*' || entry === etag);
+}
+
 @ApiTags('attachments')
 @ApiBearerAuth()
 @Controller()
 export class AttachmentsController {
+  private readonly logger = new Logger(AttachmentsController.name);
+
   constructor(
     private readonly attachments: AttachmentsService,
     private readonly idempotency: IdempotencyStore,
@@ -145,7 +162,7 @@ export class AttachmentsController {
       'Cache-Control': 'private, no-cache',
       'X-Content-Type-Options': 'nosniff',
     });
-    if (ifNoneMatch !== undefined && ifNoneMatch.split(/\s*,\s*/).includes(etag)) {
+    if (ifNoneMatch !== undefined && noneMatchHolds(ifNoneMatch, etag)) {
       response.status(HttpStatus.NOT_MODIFIED);
       return undefined;
     }
@@ -161,6 +178,33 @@ export class AttachmentsController {
       type: attachment.contentType,
       disposition: contentDisposition(attachment.fileName, { type: 'attachment' }),
       length: end - start + 1,
+    }).setErrorHandler((error, handler) => {
+      // The bytes vanished between the lookup and the read, such as by a concurrent delete.
+      this.logger.warn({ err: error, attachmentId: id }, 'attachment content could not be read');
+      if (handler.headersSent) {
+        handler.destroy?.(error);
+        return;
+      }
+      for (const header of [
+        'Content-Disposition',
+        'Content-Length',
+        'ETag',
+        'Accept-Ranges',
+        'Content-Range',
+      ]) {
+        response.removeHeader(header);
+      }
+      response.status(HttpStatus.NOT_FOUND).type(PROBLEM_CONTENT_TYPE);
+      handler.send(
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Not Found',
+          status: HttpStatus.NOT_FOUND,
+          detail: 'attachment not found',
+          instance: `/v1/attachments/${id}`,
+          requestId: (response.req as Request & { id?: string }).id ?? '',
+        }),
+      );
     });
   }
 

@@ -68,7 +68,7 @@ export class AttachmentsService {
     }
     let replay: StoredResponse | undefined;
     try {
-      replay = await this.idempotency.begin(recordId, `${file.sha256}:${file.fileName}`);
+      replay = await this.idempotency.begin(recordId, `${file.sha256}:${file.clientName}`);
     } catch (error) {
       await this.storage.deleteFile(file.fileId);
       throw error;
@@ -152,19 +152,44 @@ export class AttachmentsService {
     }
   }
 
+  /**
+   * Records a stored file as an attachment of its task. The task is read again
+   * around the insert, because it may have been deleted or its project
+   * archived while the bytes streamed in: either this check sees the change,
+   * or the task's deletion sees the record and removes it.
+   */
   private async record(actor: Principal, task: Task, file: StoredFile): Promise<Attachment> {
+    let created: Attachment | undefined;
     try {
-      const created = await this.attachments.create({
-        publicId: generatePublicId('att'),
-        taskId: task.publicId,
-        projectId: task.projectId,
-        uploadedBy: actor.userId,
-        ...file,
-      });
-      return created.toObject();
+      await this.assertStillWritable(actor, task.publicId);
+      created = (
+        await this.attachments.create({
+          publicId: generatePublicId('att'),
+          taskId: task.publicId,
+          projectId: task.projectId,
+          uploadedBy: actor.userId,
+          fileId: file.fileId,
+          fileName: file.fileName,
+          contentType: file.contentType,
+          size: file.size,
+          sha256: file.sha256,
+        })
+      ).toObject();
+      await this.assertStillWritable(actor, task.publicId);
+      return created;
     } catch (error) {
+      if (created !== undefined) {
+        await this.attachments.deleteOne({ publicId: created.publicId }).exec();
+      }
       await this.storage.deleteFile(file.fileId);
       throw error;
+    }
+  }
+
+  private async assertStillWritable(actor: Principal, taskId: string): Promise<void> {
+    const { project } = await this.tasks.getReadable(actor, taskId);
+    if (project.archived) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'The project was archived during the upload');
     }
   }
 }

@@ -41,6 +41,16 @@ describe('vetFileName', () => {
     expect(vetFileName('  cafe\u0301 menu.pdf ')).toEqual({ name: 'café menu.pdf' });
   });
 
+  it.each([
+    ['CON.png', '_CON.png'],
+    ['nul', '_nul'],
+    ['com1.pdf', '_com1.pdf'],
+    ['console.png', 'console.png'],
+    ['a.png.', 'a.png'],
+  ])('makes %s safe as %s', (given, expected) => {
+    expect(vetFileName(given)).toEqual({ name: expected });
+  });
+
   it('replaces the characters Windows refuses', () => {
     expect(vetFileName('a<b>:c"d|e?f*.png')).toEqual({ name: 'a_b__c_d_e_f_.png' });
   });

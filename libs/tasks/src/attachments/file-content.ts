@@ -32,6 +32,8 @@ export async function detectAllowedType(head: Buffer): Promise<DetectedType | un
 
 // Control characters, and the bidirectional overrides that can make "gnp.exe" read as "exe.png".
 const UNSAFE_CHARACTERS = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+// Names Windows reserves for devices, whatever the extension; prefixed so the name saves anywhere.
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\.|$)/i;
 // Characters that Windows refuses in file names; replaced so the name saves anywhere.
 const RESERVED_CHARACTERS = /[<>:"|?*]/g;
 
@@ -41,7 +43,11 @@ const RESERVED_CHARACTERS = /[<>:"|?*]/g;
  * silently rewritten, so the client learns why.
  */
 export function vetFileName(raw: string): { name: string } | { problem: string } {
-  const name = raw.normalize('NFC').trim();
+  // Windows drops trailing dots and spaces, so "a.png." would save as "a.png" anyway.
+  const name = raw
+    .normalize('NFC')
+    .trim()
+    .replace(/[. ]+$/, '');
   if (name === '' || name === '.' || name === '..') {
     return { problem: 'The file needs a name' };
   }
@@ -54,7 +60,8 @@ export function vetFileName(raw: string): { name: string } | { problem: string }
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
     return { problem: `The file name must be at most ${MAX_NAME_BYTES} bytes` };
   }
-  return { name: name.replace(RESERVED_CHARACTERS, '_') };
+  const safe = name.replace(RESERVED_CHARACTERS, '_');
+  return { name: WINDOWS_DEVICE.test(safe) ? `_${safe}` : safe };
 }
 
 /**
