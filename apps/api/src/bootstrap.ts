@@ -39,6 +39,12 @@ export async function createApp(
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   setupOpenApi(app, config);
 
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // Release what the partial start acquired, such as the embedded database and listeners.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }

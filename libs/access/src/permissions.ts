@@ -10,6 +10,8 @@ export const RESOURCES = [
   'users',
   'analytics',
   'audit',
+  /** Security administration, such as the IP block list; admins only. */
+  'security',
 ] as const;
 export type Resource = (typeof RESOURCES)[number];
 

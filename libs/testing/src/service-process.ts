@@ -57,7 +57,7 @@ export async function startServiceProcess(
   const started = runBuiltEntryPoint(
     'apps/api/src/main.js',
     [],
-    { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    { HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
     options,
   );
 

@@ -36,6 +36,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       DATA_DIR: dataDir.path,
+      // A free port, so apps of several suites, or a running service, never compete for 9464.
+      METRICS_PORT: '0',
       ...options.env,
     });
     app = await createApp(config, { imports: options.imports });

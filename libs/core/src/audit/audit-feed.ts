@@ -13,9 +13,21 @@ export type AuditListener = (event: AuditedEvent) => void;
 export class AuditFeed {
   private readonly logger = new Logger(AuditFeed.name);
   private readonly listeners: AuditListener[] = [];
+  private readonly failureListeners: Array<() => void> = [];
 
   subscribe(listener: AuditListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Calls `listener` whenever an event could not be written, for the failure metric. */
+  onWriteFailure(listener: () => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  publishWriteFailure(): void {
+    for (const listener of this.failureListeners) {
+      listener();
+    }
   }
 
   publish(event: AuditedEvent): void {

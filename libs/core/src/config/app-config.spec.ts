@@ -117,6 +117,46 @@ describe(loadConfig.name, () => {
     expect(problems.some((problem) => problem.startsWith('TRUST_PROXY must be'))).toBe(true);
   });
 
+  it('applies the security alert defaults', () => {
+    const { alerts } = loadConfig({});
+
+    expect(alerts.failedLogins).toEqual({ threshold: 5, windowSeconds: 3600 });
+    expect(alerts.unauthorizedResponses).toEqual({ threshold: 50, windowSeconds: 300 });
+    expect(alerts.dataExports).toEqual({ threshold: 100, windowSeconds: 3600 });
+    expect(alerts.serverErrors).toEqual({ threshold: 10, windowSeconds: 300 });
+    expect(alerts.ipBlockSeconds).toBe(900);
+  });
+
+  it('reads the security alert thresholds', () => {
+    const { alerts } = loadConfig({
+      ALERT_FAILED_LOGINS_PER_HOUR: '3',
+      ALERT_UNAUTHORIZED_PER_IP: '20',
+      ALERT_UNAUTHORIZED_WINDOW_SECONDS: '60',
+      IP_BLOCK_SECONDS: '3600',
+      ALERT_EXPORTS_PER_HOUR: '40',
+      ALERT_SERVER_ERRORS: '25',
+      ALERT_SERVER_ERRORS_WINDOW_SECONDS: '120',
+    });
+
+    expect(alerts.failedLogins).toEqual({ threshold: 3, windowSeconds: 3600 });
+    expect(alerts.unauthorizedResponses).toEqual({ threshold: 20, windowSeconds: 60 });
+    expect(alerts.dataExports).toEqual({ threshold: 40, windowSeconds: 3600 });
+    expect(alerts.serverErrors).toEqual({ threshold: 25, windowSeconds: 120 });
+    expect(alerts.ipBlockSeconds).toBe(3600);
+  });
+
+  it.each([
+    ['ALERT_FAILED_LOGINS_PER_HOUR', '0', 'between 1 and 1000000'],
+    ['ALERT_UNAUTHORIZED_PER_IP', 'fifty', 'between 1 and 1000000'],
+    ['ALERT_UNAUTHORIZED_WINDOW_SECONDS', '86401', 'between 1 and 86400'],
+    ['IP_BLOCK_SECONDS', '-1', 'between 1 and 604800'],
+    ['ALERT_EXPORTS_PER_HOUR', '1.5', 'between 1 and 1000000'],
+    ['ALERT_SERVER_ERRORS', '1e3', 'between 1 and 1000000'],
+    ['ALERT_SERVER_ERRORS_WINDOW_SECONDS', '0', 'between 1 and 86400'],
+  ])('rejects %s=%s', (name, value, range) => {
+    expect(problemsOf({ [name]: value })).toEqual([`${name} must be an integer ${range}`]);
+  });
+
   it('names each problem in the error message', () => {
     expect(() => loadConfig({ PORT: '-1', LOG_LEVEL: 'loud' })).toThrow(
       /Invalid configuration \(2 problems\):\n {2}- .*\n {2}- /,

@@ -52,12 +52,35 @@ export interface AppConfig {
   mail: { smtpUrl?: string; from: string };
   smsWebhookUrl?: string;
   alertWebhookUrl?: string;
+  /** Security detectors, each alerting when one key's count within its window exceeds its threshold. */
+  alerts: {
+    /** Failed logins per account. */
+    failedLogins: AlertRule;
+    /** Responses of 401 per client address; crossing it blocks the address. */
+    unauthorizedResponses: AlertRule;
+    /** Personal-data exports per user. */
+    dataExports: AlertRule;
+    /** Responses of 500 or above, over all clients. */
+    serverErrors: AlertRule;
+    /** How long a blocked address stays blocked. */
+    ipBlockSeconds: number;
+  };
   bootstrapAdmin?: { email: string; password: string };
   logLevel: LogLevel;
   docsEnabled: boolean;
   /** Days between an erasure request and the purge of the account; at most 30. */
   erasureGraceDays: number;
+  /** Days an audit event is kept before retention removes it. */
+  auditRetentionDays: number;
+  /** Days a file stays in the local mail outbox. */
+  outboxRetentionDays: number;
   securityContact: string;
+}
+
+/** A detector's limit: more than `threshold` hits within `windowSeconds` raise an alert. */
+export interface AlertRule {
+  threshold: number;
+  windowSeconds: number;
 }
 
 export class ConfigValidationError extends Error {
@@ -195,12 +218,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     },
     smsWebhookUrl: variables.SMS_WEBHOOK_URL,
     alertWebhookUrl: variables.ALERT_WEBHOOK_URL,
+    alerts: {
+      failedLogins: { threshold: variables.ALERT_FAILED_LOGINS_PER_HOUR ?? 5, windowSeconds: 3600 },
+      unauthorizedResponses: {
+        threshold: variables.ALERT_UNAUTHORIZED_PER_IP ?? 50,
+        windowSeconds: variables.ALERT_UNAUTHORIZED_WINDOW_SECONDS ?? 300,
+      },
+      dataExports: { threshold: variables.ALERT_EXPORTS_PER_HOUR ?? 100, windowSeconds: 3600 },
+      serverErrors: {
+        threshold: variables.ALERT_SERVER_ERRORS ?? 10,
+        windowSeconds: variables.ALERT_SERVER_ERRORS_WINDOW_SECONDS ?? 300,
+      },
+      ipBlockSeconds: variables.IP_BLOCK_SECONDS ?? 900,
+    },
     bootstrapAdmin:
       variables.BOOTSTRAP_ADMIN_EMAIL && variables.BOOTSTRAP_ADMIN_PASSWORD
         ? { email: variables.BOOTSTRAP_ADMIN_EMAIL, password: variables.BOOTSTRAP_ADMIN_PASSWORD }
         : undefined,
     logLevel: variables.LOG_LEVEL ?? 'info',
     docsEnabled: variables.DOCS_ENABLED ?? !isProduction,
+    auditRetentionDays: variables.AUDIT_RETENTION_DAYS ?? 365,
+    outboxRetentionDays: variables.OUTBOX_RETENTION_DAYS ?? 7,
     erasureGraceDays: variables.ERASURE_GRACE_DAYS ?? 30,
     securityContact:
       variables.SECURITY_CONTACT ?? `mailto:security@${new URL(appBaseUrl).hostname}`,

@@ -45,6 +45,8 @@ const PORT_MESSAGE = (name: string) => `${name} must be an integer between 0 and
 const BODY_LIMIT_MESSAGE = 'JSON_BODY_LIMIT must be an integer between 1024 and 104857600 (bytes)';
 const ATTACHMENT_LIMIT_MESSAGE =
   'ATTACHMENT_SIZE_LIMIT must be an integer between 1024 and 104857600 (bytes)';
+const AUDIT_RETENTION_MESSAGE = 'AUDIT_RETENTION_DAYS must be an integer between 1 and 3650';
+const OUTBOX_RETENTION_MESSAGE = 'OUTBOX_RETENTION_DAYS must be an integer between 1 and 365';
 const SHUTDOWN_TIMEOUT_MESSAGE = 'SHUTDOWN_TIMEOUT_SECONDS must be an integer between 1 and 300';
 
 const ERASURE_GRACE_MESSAGE = 'ERASURE_GRACE_DAYS must be an integer between 0 and 30';
@@ -53,6 +55,28 @@ const REUSE_GRACE_MESSAGE = 'REFRESH_REUSE_GRACE_SECONDS must be an integer betw
 const LOCK_THRESHOLD_MESSAGE = 'LOGIN_LOCK_THRESHOLD must be an integer between 1 and 100';
 
 const SERVICE_URL = { require_tld: false, require_protocol: true };
+
+/** Declares an optional integer variable between `min` and `max`, with one message for any failure. */
+function OptionalIntegerBetween(name: string, min: number, max: number): PropertyDecorator {
+  const message = `${name} must be an integer between ${min} and ${max}`;
+  const decorators = [
+    Expose(),
+    IsOptional(),
+    Transform(toInteger),
+    IsInt({ message }),
+    Min(min, { message }),
+    Max(max, { message }),
+  ];
+  return (target, propertyKey) => {
+    for (const decorate of decorators) {
+      decorate(target, propertyKey);
+    }
+  };
+}
+
+const MAX_ALERT_THRESHOLD = 1_000_000;
+const MAX_ALERT_WINDOW_SECONDS = 86_400;
+const MAX_IP_BLOCK_SECONDS = 604_800;
 
 /** The environment as read at start; each property is validated before use. */
 export class EnvironmentVariables {
@@ -196,6 +220,27 @@ export class EnvironmentVariables {
   )
   ALERT_WEBHOOK_URL?: string;
 
+  @OptionalIntegerBetween('ALERT_FAILED_LOGINS_PER_HOUR', 1, MAX_ALERT_THRESHOLD)
+  ALERT_FAILED_LOGINS_PER_HOUR?: number;
+
+  @OptionalIntegerBetween('ALERT_UNAUTHORIZED_PER_IP', 1, MAX_ALERT_THRESHOLD)
+  ALERT_UNAUTHORIZED_PER_IP?: number;
+
+  @OptionalIntegerBetween('ALERT_UNAUTHORIZED_WINDOW_SECONDS', 1, MAX_ALERT_WINDOW_SECONDS)
+  ALERT_UNAUTHORIZED_WINDOW_SECONDS?: number;
+
+  @OptionalIntegerBetween('IP_BLOCK_SECONDS', 1, MAX_IP_BLOCK_SECONDS)
+  IP_BLOCK_SECONDS?: number;
+
+  @OptionalIntegerBetween('ALERT_EXPORTS_PER_HOUR', 1, MAX_ALERT_THRESHOLD)
+  ALERT_EXPORTS_PER_HOUR?: number;
+
+  @OptionalIntegerBetween('ALERT_SERVER_ERRORS', 1, MAX_ALERT_THRESHOLD)
+  ALERT_SERVER_ERRORS?: number;
+
+  @OptionalIntegerBetween('ALERT_SERVER_ERRORS_WINDOW_SECONDS', 1, MAX_ALERT_WINDOW_SECONDS)
+  ALERT_SERVER_ERRORS_WINDOW_SECONDS?: number;
+
   @Expose()
   @IsOptional()
   @IsString()
@@ -238,6 +283,22 @@ export class EnvironmentVariables {
   @Min(1024, { message: ATTACHMENT_LIMIT_MESSAGE })
   @Max(100 * 1024 * 1024, { message: ATTACHMENT_LIMIT_MESSAGE })
   ATTACHMENT_SIZE_LIMIT?: number;
+
+  @Expose()
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt({ message: AUDIT_RETENTION_MESSAGE })
+  @Min(1, { message: AUDIT_RETENTION_MESSAGE })
+  @Max(3650, { message: AUDIT_RETENTION_MESSAGE })
+  AUDIT_RETENTION_DAYS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt({ message: OUTBOX_RETENTION_MESSAGE })
+  @Min(1, { message: OUTBOX_RETENTION_MESSAGE })
+  @Max(365, { message: OUTBOX_RETENTION_MESSAGE })
+  OUTBOX_RETENTION_DAYS?: number;
 
   @Expose()
   @IsOptional()

@@ -49,7 +49,12 @@ function checkBodyHeaders(jsonLimitBytes: number, attachmentLimitBytes: number) 
     }
     const multipart = typeof request.is(MULTIPART_TYPE) === 'string';
     if (!multipart && !request.is(JSON_TYPES)) {
-      next(new ProblemException(415, 'The request body must be sent as application/json'));
+      next(
+        new ProblemException(
+          415,
+          'The request body must be application/json, or multipart/form-data on upload routes',
+        ),
+      );
       return;
     }
     const declaredLength = Number(request.headers['content-length'] ?? 0);
@@ -80,7 +85,6 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
   app.set('trust proxy', config.http.trustProxy);
   app.use(requestIdMiddleware);
   app.use(app.get<HttpLogger>(HTTP_LOGGER));
-  app.use(app.get(HttpTraffic).middleware());
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: API_CONTENT_SECURITY_POLICY },
@@ -89,6 +93,8 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
       referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
     }),
   );
+  // After helmet, so a request a gate stops still gets the security headers.
+  app.use(app.get(HttpTraffic).middleware());
   // Responses differ by Origin whether or not it is allowed, so caches must key on it.
   app.use((_request: Request, response: Response, next: NextFunction) => {
     response.vary('Origin');
