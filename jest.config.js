@@ -1,7 +1,7 @@
 /** Unit tests live beside the code; e2e suites in test/ drive the real app over HTTP. */
 const moduleNameMapper = {
   '^@codexflow/api$': '<rootDir>/apps/api/src/index.ts',
-  '^@codexflow/(access|auth|core|mail|monitoring|projects|tasks|testing|users)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@codexflow/(access|audit|auth|core|gdpr|mail|monitoring|projects|tasks|testing|users)$': '<rootDir>/libs/$1/src/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 

@@ -1,6 +1,12 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 
-import { APP_CONFIG, type AppConfig, KeyedMutex, ProblemException } from '@codexflow/core';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  KeyedMutex,
+  ProblemException,
+  AuditRecorder,
+} from '@codexflow/core';
 import { normaliseEmail, type User, UsersService } from '@codexflow/users';
 
 import { MfaLoginService } from '../mfa/mfa-login.service.js';
@@ -46,6 +52,7 @@ export class LoginService {
     private readonly mailer: AccountMailer,
     private readonly mfaLogins: MfaLoginService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditRecorder,
   ) {}
 
   /**
@@ -72,9 +79,14 @@ export class LoginService {
     const user = await this.users.findByEmail(email);
     if (user === null || user.passwordHash === null || user.status !== 'active') {
       await this.hasher.verifyDummy(password);
+      await this.loginFailed(
+        user?.publicId ?? null,
+        user === null ? 'unknown_account' : 'inactive',
+      );
       throw invalidCredentials();
     }
     if (user.lockedUntil !== null && user.lockedUntil > new Date()) {
+      await this.loginFailed(user.publicId, 'locked');
       throw locked(user.lockedUntil);
     }
 
@@ -83,6 +95,7 @@ export class LoginService {
       throw invalidCredentials();
     }
     if (!user.emailVerified) {
+      await this.loginFailed(user.publicId, 'email_not_verified');
       throw new ProblemException(
         HttpStatus.FORBIDDEN,
         'Verify your e-mail address first; the link was mailed at registration',
@@ -109,6 +122,14 @@ export class LoginService {
       { event: 'login', userId: user.publicId, sessionId: session.publicId },
       'session started',
     );
+    await this.audit.record({
+      action: 'auth.login',
+      resource: 'users',
+      resourceId: user.publicId,
+      userId: user.publicId,
+      result: 'success',
+      details: { sessionId: session.publicId, amr: amr.join(' ') },
+    });
     return this.issuer.issue(user, session, refreshToken);
   }
 
@@ -118,6 +139,7 @@ export class LoginService {
     const windowStart = new Date(now.getTime() - windowSeconds * 1000);
     const counted = await this.users.recordFailedLogin(user.publicId, now, windowStart);
     this.logger.warn({ event: 'login-failure', userId: user.publicId }, 'failed sign-in');
+    await this.loginFailed(user.publicId, 'wrong_password');
 
     if (counted === null || counted.failedLoginCount < threshold) {
       return;
@@ -133,6 +155,26 @@ export class LoginService {
       { event: 'account-locked', userId: user.publicId, lockSeconds },
       'security event: account locked after repeated failed sign-ins',
     );
+    await this.audit.record({
+      action: 'auth.lockout',
+      resource: 'users',
+      resourceId: user.publicId,
+      userId: user.publicId,
+      result: 'success',
+      details: { lockSeconds },
+    });
     throw locked(lockedUntil);
+  }
+
+  /** Records a failed sign-in; the account is null when the address matched none. */
+  private loginFailed(userId: string | null, reason: string): Promise<void> {
+    return this.audit.record({
+      action: 'auth.login',
+      resource: 'users',
+      resourceId: userId,
+      userId,
+      result: 'failure',
+      details: { reason },
+    });
   }
 }

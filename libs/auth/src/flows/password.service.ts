@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 
 import type { Principal } from '@codexflow/access';
-import { ProblemException } from '@codexflow/core';
+import { ProblemException, AuditRecorder } from '@codexflow/core';
 import { UsersService } from '@codexflow/users';
 
 import { StepUpService } from '../mfa/step-up.service.js';
@@ -26,6 +26,7 @@ export class PasswordService {
     private readonly sessions: SessionsService,
     private readonly mailer: AccountMailer,
     private readonly stepUp: StepUpService,
+    private readonly audit: AuditRecorder,
   ) {}
 
   /** Mails a reset link to an active account; silent for any other address. */
@@ -66,6 +67,13 @@ export class PasswordService {
     await this.sessions.revokeAllForUser(user.publicId, 'password-reset');
     this.mailer.passwordChanged(user.email);
     this.logger.log({ event: 'password-reset', userId: user.publicId }, 'password reset');
+    await this.audit.record({
+      action: 'auth.password_reset',
+      resource: 'users',
+      resourceId: user.publicId,
+      userId: user.publicId,
+      result: 'success',
+    });
   }
 
   /** Changes the caller's password and signs out their other sessions. */
@@ -92,5 +100,12 @@ export class PasswordService {
     await this.sessions.revokeAllForUser(user.publicId, 'password-change', principal.sessionId);
     this.mailer.passwordChanged(user.email);
     this.logger.log({ event: 'password-change', userId: user.publicId }, 'password changed');
+    await this.audit.record({
+      action: 'auth.password_change',
+      resource: 'users',
+      resourceId: user.publicId,
+      userId: user.publicId,
+      result: 'success',
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 
-import { generatePublicId, ProblemException } from '@codexflow/core';
+import { generatePublicId, ProblemException, AuditRecorder } from '@codexflow/core';
 import { UsersService } from '@codexflow/users';
 
 import { PasswordHasher } from '../passwords/password-hasher.js';
@@ -21,6 +21,7 @@ export class RegistrationService {
     private readonly policy: PasswordPolicy,
     private readonly tokens: OneTimeTokensService,
     private readonly mailer: AccountMailer,
+    private readonly audit: AuditRecorder,
   ) {}
 
   /**
@@ -48,12 +49,25 @@ export class RegistrationService {
         { event: 'registration-of-known-address' },
         'registration for a known address',
       );
+      await this.audit.record({
+        action: 'auth.register',
+        resource: 'users',
+        result: 'failure',
+        details: { reason: 'known_address' },
+      });
       return;
     }
 
     const token = await this.tokens.issue('verify-email', created.publicId);
     this.mailer.verifyEmail(created.email, token);
     this.logger.log({ event: 'registration', userId: created.publicId }, 'account registered');
+    await this.audit.record({
+      action: 'auth.register',
+      resource: 'users',
+      resourceId: created.publicId,
+      userId: created.publicId,
+      result: 'success',
+    });
   }
 
   /** Applies a verification or e-mail change link. */
@@ -77,6 +91,13 @@ export class RegistrationService {
       await this.users.update(used.userId, { emailVerified: true });
     }
     this.logger.log({ event: 'email-verified', userId: used.userId }, 'e-mail address verified');
+    await this.audit.record({
+      action: 'auth.verify_email',
+      resource: 'users',
+      resourceId: used.userId,
+      userId: used.userId,
+      result: 'success',
+    });
   }
 
   /** Mails a fresh verification link to an unverified account; silent otherwise. */

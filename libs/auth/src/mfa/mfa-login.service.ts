@@ -2,7 +2,7 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
-import { KeyedMutex, OnceClaims, ProblemException } from '@codexflow/core';
+import { KeyedMutex, OnceClaims, ProblemException, AuditRecorder } from '@codexflow/core';
 import { MailService, recoveryCodeUsed } from '@codexflow/mail';
 import { type User, UsersService } from '@codexflow/users';
 
@@ -37,6 +37,7 @@ export class MfaLoginService {
     private readonly users: UsersService,
     private readonly mail: MailService,
     private readonly claims: OnceClaims,
+    private readonly audit: AuditRecorder,
   ) {}
 
   /** Returns the methods with which the user can finish signing in; empty when MFA is off. */
@@ -97,6 +98,14 @@ export class MfaLoginService {
         { event: 'mfa-failure', userId: login.userId, method: request.method },
         'wrong MFA code',
       );
+      await this.audit.record({
+        action: 'auth.mfa',
+        resource: 'users',
+        resourceId: login.userId,
+        userId: login.userId,
+        result: 'failure',
+        details: { method: request.method },
+      });
       throw new ProblemException(HttpStatus.UNAUTHORIZED, 'The code is wrong or expired');
     }
 
@@ -114,6 +123,14 @@ export class MfaLoginService {
       { event: 'mfa-success', userId: user.publicId, method: request.method },
       'MFA passed',
     );
+    await this.audit.record({
+      action: 'auth.mfa',
+      resource: 'users',
+      resourceId: user.publicId,
+      userId: user.publicId,
+      result: 'success',
+      details: { method: request.method },
+    });
     return user;
   }
 
@@ -145,6 +162,14 @@ export class MfaLoginService {
       { event: 'recovery-code-used', userId, remaining },
       'security event: recovery code used',
     );
+    await this.audit.record({
+      action: 'auth.recovery_code_used',
+      resource: 'users',
+      resourceId: userId,
+      userId,
+      result: 'success',
+      details: { remaining },
+    });
     return true;
   }
 

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 
 import type { Principal } from '@codexflow/access';
-import { KeyedMutex, ProblemException } from '@codexflow/core';
+import { KeyedMutex, ProblemException, AuditRecorder } from '@codexflow/core';
 import { UsersService } from '@codexflow/users';
 
 import { MfaCodesService } from './mfa-codes.service.js';
@@ -35,6 +35,7 @@ export class StepUpService {
     private readonly users: UsersService,
     private readonly factors: MfaFactorsService,
     private readonly codes: MfaCodesService,
+    private readonly audit: AuditRecorder,
   ) {}
 
   require(principal: Principal, mfaCode: string | undefined): Promise<void> {
@@ -104,6 +105,14 @@ export class StepUpService {
         : window;
     current.count += 1;
     this.failures.set(userId, current);
+    await this.audit.record({
+      action: 'auth.mfa',
+      resource: 'users',
+      resourceId: userId,
+      userId,
+      result: 'failure',
+      details: { method: 'step-up' },
+    });
     if (current.count >= MAX_FAILURES) {
       await this.codes.revokeOutstanding(userId, 'step-up');
     }

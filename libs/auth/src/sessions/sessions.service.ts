@@ -8,6 +8,7 @@ import {
   generatePublicId,
   OnceClaims,
   ProblemException,
+  AuditRecorder,
 } from '@codexflow/core';
 
 import { RefreshToken } from '../schemas/refresh-token.schema.js';
@@ -43,6 +44,7 @@ export class SessionsService {
     private readonly revocations: RevocationService,
     private readonly claims: OnceClaims,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditRecorder,
   ) {}
 
   async create(userId: string, amr: string[], client: ClientContext): Promise<IssuedRefreshToken> {
@@ -117,13 +119,24 @@ export class SessionsService {
 
   /** Revokes a session: its refresh tokens stop working and its access tokens are rejected. */
   async revoke(sessionId: string, reason: string): Promise<void> {
-    await this.sessions
-      .updateOne(
+    const revoked = await this.sessions
+      .findOneAndUpdate(
         { publicId: sessionId, revokedAt: null },
         { $set: { revokedAt: new Date(), revokedReason: reason } },
       )
+      .lean<Session>()
       .exec();
     await this.revocations.revokeSession(sessionId, this.accessTokenHorizon());
+    if (revoked !== null) {
+      await this.audit.record({
+        action: reason === 'logout' ? 'auth.logout' : 'auth.session_revoked',
+        resource: 'sessions',
+        resourceId: sessionId,
+        userId: revoked.userId,
+        result: 'success',
+        details: { reason },
+      });
+    }
   }
 
   async revokeAllForUser(userId: string, reason: string, keepSessionId?: string): Promise<void> {
@@ -157,6 +170,12 @@ export class SessionsService {
       { event: 'refresh-token-reuse', sessionId: stored.sessionId },
       'security event: a rotated refresh token was presented again; the session is revoked',
     );
+    await this.audit.record({
+      action: 'auth.refresh_reuse',
+      resource: 'sessions',
+      resourceId: stored.sessionId,
+      result: 'failure',
+    });
     throw refreshRejected();
   }
 

@@ -4,7 +4,7 @@ export type AuditResult = 'success' | 'failure';
 /** Values an audit event may carry in `details`: never passwords, tokens, codes or bodies. */
 export type AuditDetails = Record<string, string | number | boolean | null>;
 
-/** What a caller states about an audited action; the recorder adds time, ids and the request. */
+/** The caller's account of an audited action. The recorder adds the time, ids and request. */
 export interface AuditInput {
   /** Dotted name such as `auth.login` or `tasks.update`. */
   action: string;

@@ -16,6 +16,7 @@ import type { Connection } from 'mongoose';
 import { catchError, from, type Observable, of, switchMap, throwError } from 'rxjs';
 
 import { isDuplicateKeyError } from '../database/claims.js';
+import { canonicalJson } from '../security/canonical-json.js';
 import { ProblemException } from './problem-details.js';
 
 export const IDEMPOTENT_ROUTE = 'codexflow:idempotent-route';
@@ -32,22 +33,6 @@ interface IdempotencyRecord {
   createdAt: Date;
   status?: number;
   body?: unknown;
-}
-
-/** Serialises JSON with sorted keys, so equal bodies hash alike whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `[${value.map(canonicalJson).join(',')}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map(
-        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
-      );
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 /** A response kept for replay under an Idempotency-Key. */

@@ -5,6 +5,7 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
@@ -15,7 +16,11 @@ import {
   type ProblemDetails,
   statusTitle,
 } from './problem-details.js';
+import { AuditRecorder } from '../audit/audit-recorder.js';
+import { routeAction } from '../audit/route-action.js';
 import type { RequestWithId } from './request-id.js';
+import { currentRequestContext } from './request-context.js';
+import type { RequestWithRoute } from './route-tag.interceptor.js';
 
 interface Rendered {
   status: number;
@@ -95,17 +100,21 @@ function describeHttpException(exception: HttpException): Rendered {
 /**
  * Renders every error as application/problem+json. Unexpected errors become
  * a 500 whose body names only the request id, while the log keeps the whole
- * error under that id.
+ * error under that id. A failed mutating route is also recorded in the audit
+ * trail here, because guards reject before any interceptor runs.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  constructor(@Optional() private readonly audit?: AuditRecorder) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const context = host.switchToHttp();
     const request = context.getRequest<Request & Partial<RequestWithId>>();
     const response = context.getResponse<Response>();
     const rendered = this.render(exception, request.id);
+    this.recordFailure(request, rendered.status);
 
     if (response.headersSent) {
       response.end();
@@ -155,4 +164,28 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       type: 'about:blank',
     };
   }
+
+  /** Records the failure of a mutating route unless the service already recorded the request. */
+  private recordFailure(request: Request & RequestWithRoute, status: number): void {
+    const named = routeAction(request.method, request.matchedRoute ?? routePattern(request));
+    if (this.audit === undefined || named === undefined || currentRequestContext()?.audited) {
+      return;
+    }
+    const parameter = named.idParameter === null ? undefined : request.params[named.idParameter];
+    // The recorder logs and counts its own write failures, so an error page never waits on them.
+    void this.audit
+      .record({
+        action: named.action,
+        resource: named.resource,
+        resourceId: typeof parameter === 'string' ? parameter : null,
+        result: 'failure',
+        details: { status },
+      })
+      .catch(() => undefined);
+  }
+}
+
+/** Returns the route pattern Express matched, when the error came before any interceptor ran. */
+function routePattern(request: Request): string | undefined {
+  return (request.route as { path?: string } | undefined)?.path;
 }

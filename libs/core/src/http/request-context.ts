@@ -14,6 +14,8 @@ export interface RequestContext {
   userAgent: string | null;
   /** Set once authentication has identified the caller. */
   userId: string | null;
+  /** Set once any audit event of this request is written, so the route's own event is not added. */
+  audited: boolean;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -31,6 +33,7 @@ export function requestContextOf(request: Request): RequestContext {
     ipAddress: request.ip ?? null,
     userAgent: typeof userAgent === 'string' ? userAgent.slice(0, USER_AGENT_MAX_LENGTH) : null,
     userId: null,
+    audited: false,
   };
 }
 
