@@ -2,8 +2,10 @@ import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common'
 import { APP_GUARD } from '@nestjs/core';
 
 import { AccessModule, PermissionGuard } from '@codexflow/access';
+import { HttpAuditModule } from '@codexflow/audit';
 import { AuthModule, CsrfGuard, JwtAuthGuard, MfaEnforcementGuard } from '@codexflow/auth';
 import { type AppConfig, CoreModule } from '@codexflow/core';
+import { GdprModule } from '@codexflow/gdpr';
 import { MailModule } from '@codexflow/mail';
 import { MonitoringModule } from '@codexflow/monitoring';
 import { ProjectsModule } from '@codexflow/projects';
@@ -23,10 +25,12 @@ export class AppModule {
         CoreModule.forRoot(config),
         MailModule.forRoot(config),
         AccessModule,
+        HttpAuditModule,
         AuthModule,
         UsersModule,
         ProjectsModule,
         TasksModule,
+        GdprModule,
         MonitoringModule,
         ...extraImports,
       ],

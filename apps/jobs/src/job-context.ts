@@ -8,9 +8,13 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 
 import { AccessModule } from '@codexflow/access';
+import { AuditModule } from '@codexflow/audit';
 import { AuthModule } from '@codexflow/auth';
 import { type AppConfig, CoreModule, loadConfig } from '@codexflow/core';
+import { GdprModule } from '@codexflow/gdpr';
 import { MailModule } from '@codexflow/mail';
+import { ProjectsModule } from '@codexflow/projects';
+import { TasksModule } from '@codexflow/tasks';
 import { UsersModule } from '@codexflow/users';
 
 /** The domain modules a job may use, without the HTTP layer. */
@@ -23,8 +27,12 @@ class JobsModule {
         CoreModule.forRoot(config),
         MailModule.forRoot(config),
         AccessModule,
+        AuditModule,
         AuthModule,
         UsersModule,
+        ProjectsModule,
+        TasksModule,
+        GdprModule,
       ],
     };
   }

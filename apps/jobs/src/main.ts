@@ -1,12 +1,19 @@
 import 'reflect-metadata';
 
+import { applyRetentionCommand, purgeErasedCommand, verifyAuditCommand } from './data.commands.js';
 import { type JobCommand, formatHelp } from './commands.js';
 import { buildEmbeddedDatabaseCommand } from './embedded-database-build.command.js';
 import { rotateEncryptionCommand } from './encryption-rotate.command.js';
 
 const EXIT_USAGE = 2;
 
-const commands: JobCommand[] = [buildEmbeddedDatabaseCommand, rotateEncryptionCommand];
+const commands: JobCommand[] = [
+  buildEmbeddedDatabaseCommand,
+  rotateEncryptionCommand,
+  verifyAuditCommand,
+  applyRetentionCommand,
+  purgeErasedCommand,
+];
 
 const helpCommand: JobCommand = {
   name: 'help',

@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { PassportModule } from '@nestjs/passport';
 
 import { APP_CONFIG, type AppConfig } from '@codexflow/core';
+import { AuthPersonalData } from './auth-personal-data.js';
 import { AccountLifecycle, UsersModule } from '@codexflow/users';
 
 import { AccountMailer } from './flows/account-mailer.js';
@@ -91,6 +92,7 @@ export const ID_TOKEN_AUDIENCE = 'codexflow-web';
     },
     { provide: AccountLifecycle, useClass: AuthAccountLifecycle },
     AccountMailer,
+    AuthPersonalData,
     BootstrapAdminService,
     CsrfGuard,
     InvitationService,

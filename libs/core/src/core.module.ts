@@ -7,6 +7,8 @@ import { OnceClaims } from './database/claims.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { AuditFeed } from './audit/audit-feed.js';
+import { CoreDataRules } from './personal-data/core-data-rules.js';
+import { PersonalDataRegistry } from './personal-data/personal-data-registry.js';
 import { HttpTraffic } from './http/http-traffic.js';
 import { IdempotencyInterceptor, IdempotencyStore } from './http/idempotency.js';
 import { MultipartRouteInterceptor } from './http/multipart.js';
@@ -38,6 +40,8 @@ export class CoreModule {
         IdempotencyStore,
         HttpTraffic,
         AuditFeed,
+        PersonalDataRegistry,
+        CoreDataRules,
         { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
         OnceClaims,
         {
@@ -62,6 +66,7 @@ export class CoreModule {
         IdempotencyStore,
         HttpTraffic,
         AuditFeed,
+        PersonalDataRegistry,
       ],
     };
   }

@@ -7,6 +7,7 @@ export { EmbeddedDatabaseUnavailableError } from './database/ferretdb-binary.js'
 export { configureHttpPipeline, DOCS_CONTENT_SECURITY_POLICY } from './http/http-pipeline.js';
 export {
   type FieldError,
+  PROBLEM_CONTENT_TYPE,
   type ProblemDetails,
   ProblemException,
   ValidationFailedException,
@@ -65,3 +66,11 @@ export {
   type RequestContext,
   requestContextOf,
 } from './http/request-context.js';
+export { type RouteAction, routeAction } from './audit/route-action.js';
+export { canonicalJson } from './security/canonical-json.js';
+export {
+  type ErasureSubject,
+  type PersonalDataSection,
+  PersonalDataRegistry,
+  type RetentionTask,
+} from './personal-data/personal-data-registry.js';

@@ -4,6 +4,7 @@ import type { AppConfig } from '@codexflow/core';
 
 import type { MailRetryOptions } from './mail-retry.js';
 import { MailService } from './mail.service.js';
+import { OutboxPersonalData } from './outbox-personal-data.js';
 import { SmsService } from './sms.service.js';
 
 /**
@@ -19,6 +20,7 @@ export class MailModule {
       providers: [
         { provide: MailService, useFactory: () => new MailService(config, options) },
         { provide: SmsService, useFactory: () => new SmsService(config, options) },
+        OutboxPersonalData,
       ],
       exports: [MailService, SmsService],
     };

@@ -5,6 +5,7 @@ import { UsersModule } from '@codexflow/users';
 
 import { Project, ProjectSchema } from './project.schema.js';
 import { ProjectsController } from './projects.controller.js';
+import { ProjectsPersonalData } from './projects-personal-data.js';
 import { ProjectsService } from './projects.service.js';
 
 @Module({
@@ -13,7 +14,7 @@ import { ProjectsService } from './projects.service.js';
     MongooseModule.forFeature([{ name: Project.name, schema: ProjectSchema }]),
   ],
   controllers: [ProjectsController],
-  providers: [ProjectsService],
+  providers: [ProjectsService, ProjectsPersonalData],
   exports: [ProjectsService],
 })
 export class ProjectsModule {}

@@ -14,6 +14,7 @@ import { CommentsController } from './comments/comments.controller.js';
 import { CommentsService } from './comments/comments.service.js';
 import { Task, TaskActivity, TaskActivitySchema, TaskSchema } from './task.schema.js';
 import { TasksController } from './tasks.controller.js';
+import { TasksPersonalData } from './tasks-personal-data.js';
 import { TasksService } from './tasks.service.js';
 
 @Module({
@@ -33,6 +34,7 @@ import { TasksService } from './tasks.service.js';
     AttachmentStorage,
     AttachmentsService,
     AnalyticsService,
+    TasksPersonalData,
   ],
   exports: [TasksService],
 })

@@ -17,6 +17,9 @@ export abstract class AccountLifecycle {
   /** Rejects with 403 unless a caller with MFA sent a valid fresh code. */
   abstract requireStepUp(actor: Principal, mfaCode: string | undefined): Promise<void>;
 
+  /** Checks a password against the user's stored hash. */
+  abstract verifyPassword(userId: string, password: string): Promise<boolean>;
+
   /** Mails a verification link to `newEmail`; the address changes once it is followed. */
   abstract startEmailChange(user: User, newEmail: string): Promise<void>;
 }

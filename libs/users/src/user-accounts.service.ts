@@ -7,6 +7,7 @@ import {
   generatePublicId,
   type Page,
   ProblemException,
+  AuditRecorder,
 } from '@codexflow/core';
 
 import { AccountLifecycle } from './account-lifecycle.js';
@@ -23,6 +24,7 @@ export class UserAccountsService {
     private readonly users: UsersService,
     private readonly lifecycle: AccountLifecycle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditRecorder,
   ) {}
 
   async get(userId: string): Promise<User> {
@@ -92,6 +94,17 @@ export class UserAccountsService {
       throw new ProblemException(HttpStatus.CONFLICT, 'The last admin cannot lose the admin role');
     }
 
+    // Recorded before the change, so a role never changes unrecorded (503 when the trail is down).
+    await this.audit.record(
+      {
+        action: 'users.role_change',
+        resource: 'users',
+        resourceId: userId,
+        result: 'success',
+        details: { from: user.role, to: role },
+      },
+      { required: true },
+    );
     const updated = await this.users.update(userId, { role });
     if (updated === null) {
       throw new ProblemException(HttpStatus.NOT_FOUND, 'user not found');
@@ -117,10 +130,41 @@ export class UserAccountsService {
       throw new ProblemException(HttpStatus.CONFLICT, 'The last admin cannot be erased');
     }
 
+    return this.markForErasure(userId);
+  }
+
+  /** Stops sign-in, schedules the purge and ends every session, recorded before it happens. */
+  private async markForErasure(userId: string): Promise<Date> {
     const purgeAfter = new Date(Date.now() + this.config.erasureGraceDays * DAY_MS);
+    await this.audit.record(
+      {
+        action: 'users.erasure_requested',
+        resource: 'users',
+        resourceId: userId,
+        result: 'success',
+        details: { purgeAfter: purgeAfter.toISOString() },
+      },
+      { required: true },
+    );
     await this.users.update(userId, { status: 'erasing', purgeAfter });
     await this.lifecycle.revokeSessions(userId);
     return purgeAfter;
+  }
+
+  /**
+   * Erases the caller's own account after checking the password and, with
+   * MFA, a fresh code: both wrong or missing give 403 and change nothing.
+   */
+  async scheduleOwnErasure(actor: Principal, password?: string, mfaCode?: string): Promise<Date> {
+    if (password === undefined || !(await this.lifecycle.verifyPassword(actor.userId, password))) {
+      throw new ProblemException(HttpStatus.FORBIDDEN, 'The password is missing or incorrect');
+    }
+    await this.lifecycle.requireStepUp(actor, mfaCode);
+    const user = await this.get(actor.userId);
+    if (user.role === 'admin' && !(await this.hasAnotherAdmin(user.publicId))) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'The last admin cannot be erased');
+    }
+    return this.markForErasure(user.publicId);
   }
 
   /**

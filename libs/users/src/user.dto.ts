@@ -94,6 +94,19 @@ export class EraseUserDto {
   mfaCode?: string;
 }
 
+export class EraseOwnAccountDto {
+  @ApiPropertyOptional({ description: 'Your current password; without it the request is refused' })
+  @Optional()
+  @IsString({ message: 'password must be a string' })
+  @MaxLength(1024, { message: 'password must be at most 1024 characters' })
+  password?: string;
+
+  @ApiPropertyOptional({ description: 'MFA code, required when you have MFA' })
+  @Optional()
+  @Matches(/^[0-9]{6}$/, { message: 'mfaCode must be a 6-digit code' })
+  mfaCode?: string;
+}
+
 export class UserResponseDto {
   @ApiProperty({ example: 'usr_0123456789abcdefghij' })
   id!: string;

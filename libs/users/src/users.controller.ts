@@ -30,6 +30,7 @@ import {
 import { UserAccountsService } from './user-accounts.service.js';
 import {
   ChangeRoleDto,
+  EraseOwnAccountDto,
   EraseUserDto,
   InviteUserDto,
   toUserResponse,
@@ -109,6 +110,24 @@ export class UsersController {
     @Body() body: ChangeRoleDto,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.accounts.changeRole(principal, id, body.role, body.mfaCode));
+  }
+
+  @Delete('me')
+  @AllowWithoutMfa()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Erase your own account (password, plus an MFA code when you have MFA)',
+  })
+  async eraseOwn(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: EraseOwnAccountDto,
+  ): Promise<{ purgeAfter: string }> {
+    const purgeAfter = await this.accounts.scheduleOwnErasure(
+      principal,
+      body.password,
+      body.mfaCode,
+    );
+    return { purgeAfter: purgeAfter.toISOString() };
   }
 
   @Delete(':id')

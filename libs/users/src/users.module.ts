@@ -4,6 +4,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { UserAccountsService } from './user-accounts.service.js';
 import { User, UserSchema } from './user.schema.js';
 import { UsersController } from './users.controller.js';
+import { UsersPersonalData } from './users-personal-data.js';
 import { UsersService } from './users.service.js';
 
 /**
@@ -13,7 +14,7 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [MongooseModule.forFeature([{ name: User.name, schema: UserSchema }])],
   controllers: [UsersController],
-  providers: [UsersService, UserAccountsService],
+  providers: [UsersService, UserAccountsService, UsersPersonalData],
   exports: [UsersService],
 })
 export class UsersModule {}

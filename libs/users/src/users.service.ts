@@ -49,6 +49,14 @@ export class UsersService {
       .exec();
   }
 
+  /** Accounts marked for erasure whose purge time has come. */
+  findDueForPurge(now: Date): Promise<User[]> {
+    return this.users
+      .find({ status: 'erasing', purgeAfter: mongoose.trusted({ $lte: now }) })
+      .lean<User[]>()
+      .exec();
+  }
+
   findById(publicId: string): Promise<User | null> {
     return this.users.findOne({ publicId }).lean<User>().exec();
   }

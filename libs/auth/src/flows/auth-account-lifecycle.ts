@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 
 import type { Principal } from '@codexflow/access';
-import { AccountLifecycle, type User } from '@codexflow/users';
+import { AccountLifecycle, type User, UsersService } from '@codexflow/users';
 
 import { StepUpService } from '../mfa/step-up.service.js';
+import { PasswordHasher } from '../passwords/password-hasher.js';
 
 import { SessionsService } from '../sessions/sessions.service.js';
 import { AccountMailer } from './account-mailer.js';
@@ -17,12 +18,23 @@ export class AuthAccountLifecycle extends AccountLifecycle {
     private readonly tokens: OneTimeTokensService,
     private readonly mailer: AccountMailer,
     private readonly stepUp: StepUpService,
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
   ) {
     super();
   }
 
   requireStepUp(actor: Principal, mfaCode: string | undefined): Promise<void> {
     return this.stepUp.require(actor, mfaCode);
+  }
+
+  async verifyPassword(userId: string, password: string): Promise<boolean> {
+    const user = await this.users.findById(userId);
+    if (user?.passwordHash === null || user === null) {
+      await this.hasher.verifyDummy(password);
+      return false;
+    }
+    return this.hasher.verify(user.passwordHash, password);
   }
 
   revokeSessions(userId: string, keepSessionId?: string): Promise<void> {
