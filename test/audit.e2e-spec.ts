@@ -19,7 +19,7 @@ import {
   STRONG_PASSWORD,
   uniqueEmail,
 } from './support/identity.js';
-import { signInAdminWithMfa, stepUpCode } from './support/mfa.js';
+import { enrollTotp, signInAdminWithMfa, stepUpCode } from './support/mfa.js';
 
 const ADMIN = { email: 'audit.admin@example.com', password: 'bootstrap admin passphrase 10' };
 
@@ -161,6 +161,39 @@ describe('audit trail', () => {
       expect(wrong.status).toBe(403);
       const failures = await eventsOf({ action: 'auth.mfa', result: 'failure' });
       expect(failures.some((event) => event.details.method === 'step-up')).toBe(true);
+    });
+
+    it('records the use of a recovery code without the code', async () => {
+      const email = await registerVerified(testApp, sink);
+      const { accessToken } = await signIn(testApp, email);
+      const { recoveryCodes } = await enrollTotp(testApp, accessToken);
+      const started = await testApp.http
+        .post('/v1/auth/login')
+        .send({ email, password: STRONG_PASSWORD });
+      const verified = await testApp.http.post('/v1/auth/mfa/verify').send({
+        mfaToken: started.body.mfaToken,
+        method: 'recovery',
+        code: recoveryCodes[0],
+      });
+      expect(verified.status).toBe(200);
+
+      const [used] = await eventsOf({ action: 'auth.recovery_code_used' });
+      expect(used).toMatchObject({ result: 'success', details: { remaining: 9 } });
+      expect(JSON.stringify(await eventsOf({}))).not.toContain(recoveryCodes[0]);
+    });
+
+    it('records consent changes and exports', async () => {
+      const email = await registerVerified(testApp, sink);
+      const { accessToken } = await signIn(testApp, email);
+      await testApp.http
+        .put('/v1/users/me/consent')
+        .set('Authorization', bearer(accessToken))
+        .send({ marketing: true });
+      await testApp.http.get('/v1/users/me/data').set('Authorization', bearer(accessToken));
+
+      const [consent] = await eventsOf({ action: 'gdpr.consent_change' });
+      expect(consent).toMatchObject({ details: { marketing: true, analytics: false } });
+      expect(await eventsOf({ action: 'gdpr.export', userId: consent!.userId! })).toHaveLength(1);
     });
 
     it('records a role change and an erasure with their details', async () => {
