@@ -6,8 +6,9 @@ The strict schemas set additionalProperties to false, so a misspelt field is
 an error. Each resource is checked against every --kubernetes-version given,
 and every error is listed, not only the first.
 
-Exit status: 0 when every resource is valid, 1 when one is not, 2 on a usage
-error or a file that cannot be read or parsed.
+Exit status: 0 when every resource is valid, 1 when a resource is invalid or a
+file cannot be read or parsed, 2 on a usage error or a Kubernetes version that
+kubernetes-validate has no schemas for.
 """
 
 import argparse
