@@ -275,6 +275,8 @@ describe('audit trail', () => {
     it.each([
       ['an operator in a filter', { 'userId[$ne]': 'x' }],
       ['a bad date', { from: 'yesterday' }],
+      ['an ISO week date', { from: '2025-W01' }],
+      ['a basic-format date', { to: '20250101T000000Z' }],
       ['an unknown result', { result: 'maybe' }],
       ['an unknown filter', { ipAddress: '127.0.0.1' }],
       ['a forged cursor', { cursor: 'forged' }],
@@ -297,6 +299,17 @@ describe('audit trail', () => {
       const own = activity.body.data as EventView[];
       expect(own.length).toBeGreaterThan(0);
       expect(own.every((event) => event.userId === manager.id)).toBe(true);
+    });
+
+    it('stores no odd path parameter sent without credentials', async () => {
+      const long = await testApp.http.delete(`/v1/tasks/INJECTED-${'x'.repeat(6000)}`);
+      const email = await testApp.http.delete('/v1/users/victim%40example.com');
+      expect([long.status, email.status]).toEqual([401, 401]);
+
+      const failures = await eventsOf({ action: 'users.delete', result: 'failure' });
+      expect(failures[0]?.resourceId).toBeNull();
+      expect(JSON.stringify(await eventsOf({}))).not.toContain('victim@example.com');
+      expect(JSON.stringify(await eventsOf({ action: 'tasks.delete' }))).not.toContain('xxxx');
     });
 
     it('offers no route that changes an event', async () => {
@@ -341,6 +354,30 @@ describe('audit trail', () => {
       const response = await verify();
       await auditCollection().replaceOne({ _id: 6 as never }, original);
 
+      expect(response.body).toMatchObject({ valid: false, firstBrokenEventId: original.publicId });
+    });
+
+    it('names an event whose salt was dropped to hide an edit', async () => {
+      const original = await nthEvent(6);
+      await auditCollection().updateOne(
+        { _id: 6 as never },
+        { $set: { personalSalt: null, userId: 'usr_SOMEONEELSE00000000' } },
+      );
+
+      const response = await verify();
+      await auditCollection().replaceOne({ _id: 6 as never }, original);
+
+      expect(response.body).toMatchObject({ valid: false, firstBrokenEventId: original.publicId });
+    });
+
+    it('names an event with a field of the wrong type instead of failing', async () => {
+      const original = await nthEvent(4);
+      await auditCollection().updateOne({ _id: 4 as never }, { $set: { timestamp: 'yesterday' } });
+
+      const response = await verify();
+      await auditCollection().replaceOne({ _id: 4 as never }, original);
+
+      expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ valid: false, firstBrokenEventId: original.publicId });
     });
 

@@ -128,7 +128,7 @@ describe('personal data rights', () => {
 
     beforeAll(async () => {
       const task = await asSubject('post', `/v1/projects/${projectId}/tasks`).send({
-        title: 'Logo concepts',
+        title: `Logo concepts by ${subject.id} (${subject.email})`,
         priority: 'high',
         type: 'design',
         assignee: subject.id,
@@ -240,6 +240,16 @@ describe('personal data rights', () => {
     });
 
     it('erases the account, purges it, and leaves only pseudonyms', async () => {
+      // Anonymous requests from the subject's address: a sign-in that stops at MFA, a typo'd address.
+      await testApp.http
+        .post('/v1/auth/login')
+        .set('X-Forwarded-For', SUBJECT_ADDRESS)
+        .send({ email: subject.email, password: STRONG_PASSWORD });
+      await testApp.http
+        .post('/v1/auth/login')
+        .set('X-Forwarded-For', SUBJECT_ADDRESS)
+        .send({ email: uniqueEmail('typo'), password: STRONG_PASSWORD });
+
       const erased = await asSubject('delete', '/v1/users/me').send({
         password: STRONG_PASSWORD,
         mfaCode: await totpCode(subject.totpSecret, 1),

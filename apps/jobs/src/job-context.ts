@@ -42,7 +42,7 @@ class JobsModule {
 export async function withJobContext<T>(
   work: (context: INestApplicationContext) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfig(process.env);
+  const config = { ...loadConfig(process.env), logDestination: 'stderr' as const };
   const context = await NestFactory.createApplicationContext(JobsModule.register(config), {
     logger: new ConsoleLogger({ json: true, colors: false, logLevels: ['fatal', 'error', 'warn'] }),
     bufferLogs: true,

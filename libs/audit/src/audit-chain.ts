@@ -7,10 +7,21 @@ import type { AuditEvent } from './audit-event.schema.js';
 /** The previous hash of the first event of a chain that never lost events to retention. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-type PersonalFields = Pick<AuditEvent, 'userId' | 'resourceId' | 'ipAddress' | 'userAgent'>;
+export type PersonalFields = Pick<AuditEvent, 'userId' | 'resourceId' | 'ipAddress' | 'userAgent'>;
 
 export function newSalt(): string {
   return randomBytes(16).toString('base64');
+}
+
+/** Serialises the id and personal fields of an event, as a pseudonymisation seal covers them. */
+export function sealedContent(event: Pick<AuditEvent, 'publicId'> & PersonalFields): string {
+  return canonicalJson({
+    id: event.publicId,
+    userId: event.userId,
+    resourceId: event.resourceId,
+    ipAddress: event.ipAddress,
+    userAgent: event.userAgent,
+  });
 }
 
 /** Commits to the personal fields under a salt, so they can later be replaced without breaking the chain. */
@@ -32,7 +43,10 @@ export function personalDigest(fields: PersonalFields, salt: string): string {
  * details, personal digest and previous hash.
  */
 export function eventHash(
-  event: Omit<AuditEvent, 'hash' | 'personalSalt' | 'pseudonymisedAt' | keyof PersonalFields>,
+  event: Omit<
+    AuditEvent,
+    'hash' | 'personalSalt' | 'pseudonymisedAt' | 'pseudonymSeal' | keyof PersonalFields
+  >,
 ): string {
   const content = {
     seq: event._id,
@@ -64,6 +78,21 @@ export function checkEvent(
   event: AuditEvent,
   expectedSeq: number,
   expectedPrevHash: string,
+  sealHolds: (event: AuditEvent) => boolean,
+): ChainBreak | undefined {
+  try {
+    return checkLinks(event, expectedSeq, expectedPrevHash, sealHolds);
+  } catch {
+    // A field of the wrong type, such as a timestamp stored as text, cannot be hashed.
+    return 'content does not match its hash';
+  }
+}
+
+function checkLinks(
+  event: AuditEvent,
+  expectedSeq: number,
+  expectedPrevHash: string,
+  sealHolds: (event: AuditEvent) => boolean,
 ): ChainBreak | undefined {
   if (event._id !== expectedSeq) {
     return 'missing events before this one';
@@ -74,12 +103,9 @@ export function checkEvent(
   if (eventHash(event) !== event.hash) {
     return 'content does not match its hash';
   }
-  // NOTE: once pseudonymised (salt dropped), personal fields are no longer checked against the digest.
-  if (
-    event.personalSalt !== null &&
-    personalDigest(event, event.personalSalt) !== event.personalDigest
-  ) {
-    return 'personal fields do not match their digest';
-  }
-  return undefined;
+  const personalHolds =
+    event.personalSalt === null || event.personalSalt === undefined
+      ? sealHolds(event)
+      : personalDigest(event, event.personalSalt) === event.personalDigest;
+  return personalHolds ? undefined : 'personal fields do not match their digest';
 }

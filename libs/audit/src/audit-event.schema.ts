@@ -60,6 +60,14 @@ export class AuditEvent {
   @Prop({ type: Date, default: null })
   pseudonymisedAt!: Date | null;
 
+  /**
+   * `keyId:HMAC` over the id and the pseudonymised personal fields, written
+   * by the purge with ENCRYPTION_KEYS, so fields changed afterwards are
+   * detected although the salt is gone.
+   */
+  @Prop({ type: String, default: null })
+  pseudonymSeal!: string | null;
+
   @Prop({ type: String, required: true })
   prevHash!: string;
 

@@ -42,6 +42,20 @@ export function toAuditEventView(event: AuditEvent): AuditEventView {
   };
 }
 
+/** Parses a filter time; ISO 8601 forms that Date cannot read, such as week dates, are 400. */
+function parseTime(field: string, value: string): Date {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) {
+    throw new ProblemException(
+      HttpStatus.BAD_REQUEST,
+      `${field} must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z`,
+      'about:blank',
+      [{ field, message: `${field} must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z` }],
+    );
+  }
+  return time;
+}
+
 /** Reads the audit trail, newest first, by the filters the indexes on audit_events serve. */
 @Injectable()
 export class AuditQueries {
@@ -59,10 +73,10 @@ export class AuditQueries {
     }
     const timestamp: Record<string, Date> = {};
     if (query.from !== undefined) {
-      timestamp.$gte = new Date(query.from);
+      timestamp.$gte = parseTime('from', query.from);
     }
     if (query.to !== undefined) {
-      timestamp.$lt = new Date(query.to);
+      timestamp.$lt = parseTime('to', query.to);
     }
     if (Object.keys(timestamp).length > 0) {
       filter.timestamp = mongoose.trusted(timestamp);

@@ -27,6 +27,8 @@ import {
   GENESIS_HASH,
   newSalt,
   personalDigest,
+  type PersonalFields,
+  sealedContent,
 } from './audit-chain.js';
 import { AuditEvent } from './audit-event.schema.js';
 import { AuditCheckpoint } from './audit-checkpoint.schema.js';
@@ -147,7 +149,9 @@ export class AuditTrail extends AuditRecorder {
       .cursor();
     for await (const event of cursor) {
       checked += 1;
-      const reason = checkEvent(event, expectedSeq, expectedPrevHash);
+      const reason = checkEvent(event, expectedSeq, expectedPrevHash, (sealed) =>
+        this.sealHolds(sealed),
+      );
       if (reason !== undefined) {
         await cursor.close();
         return { valid: false, checked, firstBrokenEventId: event.publicId, reason };
@@ -250,6 +254,7 @@ export class AuditTrail extends AuditRecorder {
       personalDigest: personalDigest(event, salt),
       personalSalt: salt,
       pseudonymisedAt: null,
+      pseudonymSeal: null,
       prevHash: head.hash,
     };
     return { ...linked, hash: eventHash(linked) };
@@ -283,6 +288,32 @@ export class AuditTrail extends AuditRecorder {
       }
       current = { seq: next._id, hash: next.hash };
     }
+  }
+
+  /** Returns the seal of an event's pseudonymised personal fields, under the newest key. */
+  seal(event: Pick<AuditEvent, 'publicId'> & PersonalFields): string {
+    const key = this.keys.active;
+    return `${key.id}:${this.hmac(sealedContent(event), key.id)}`;
+  }
+
+  private sealHolds(event: AuditEvent): boolean {
+    const [keyId = '', given = ''] = (event.pseudonymSeal ?? '').split(':');
+    if (!this.keys.keys.some((key) => key.id === keyId)) {
+      return false;
+    }
+    const expected = Buffer.from(this.hmac(sealedContent(event), keyId));
+    const actual = Buffer.from(given);
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  }
+
+  private hmac(content: string, keyId: string): string {
+    const key = this.keys.keys.find((candidate) => candidate.id === keyId);
+    if (key === undefined) {
+      throw new Error(`unknown key id ${keyId}`);
+    }
+    return createHmac('sha256', this.keys.deriveKey(key, 'audit-pseudonym-seal'))
+      .update(content)
+      .digest('hex');
   }
 
   private sign(content: { seq: number; hash: string }, keyId: string): string {

@@ -7,7 +7,12 @@ import {
 import type { Request } from 'express';
 import { from, mergeMap, type Observable } from 'rxjs';
 
-import { AuditRecorder, currentRequestContext, routeAction } from '@codexflow/core';
+import {
+  AuditRecorder,
+  auditResourceId,
+  currentRequestContext,
+  routeAction,
+} from '@codexflow/core';
 
 /**
  * Records the success of every mutating route; failures are recorded by the
@@ -35,12 +40,7 @@ export class AuditInterceptor implements NestInterceptor {
         const parameter =
           named.idParameter === null ? undefined : request.params[named.idParameter];
         const createdId = (body as { id?: unknown } | null | undefined)?.id;
-        const resourceId =
-          typeof parameter === 'string'
-            ? parameter
-            : typeof createdId === 'string'
-              ? createdId
-              : null;
+        const resourceId = auditResourceId(parameter) ?? auditResourceId(createdId);
         return from(
           this.audit
             .record({

@@ -66,7 +66,7 @@ export {
   type RequestContext,
   requestContextOf,
 } from './http/request-context.js';
-export { type RouteAction, routeAction } from './audit/route-action.js';
+export { auditResourceId, type RouteAction, routeAction } from './audit/route-action.js';
 export { canonicalJson } from './security/canonical-json.js';
 export {
   type ErasureSubject,

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
-import { PersonalDataRegistry } from '@codexflow/core';
+import { type ErasureSubject, PersonalDataRegistry } from '@codexflow/core';
 
 import { Attachment } from './attachments/attachment.schema.js';
 import { Comment } from './comments/comment.schema.js';
@@ -43,14 +43,16 @@ export class TasksPersonalData implements OnModuleInit {
           assignedToYou: task.assigneeId === userId,
           createdAt: task.createdAt,
         })),
-      erase: async ({ userId, pseudonym }) => {
+      erase: async (subject) => {
+        const { userId, pseudonym } = subject;
         await this.tasks
           .updateMany({ createdBy: userId }, { $set: { createdBy: pseudonym } })
           .exec();
         await this.tasks
           .updateMany({ assigneeId: userId }, { $set: { assigneeId: pseudonym } })
           .exec();
-        await this.replaceInText(this.tasks, 'description', userId, pseudonym);
+        await this.replaceInText(this.tasks, 'title', subject);
+        await this.replaceInText(this.tasks, 'description', subject);
         await this.activity.updateMany({ actor: userId }, { $set: { actor: pseudonym } }).exec();
         await this.activity.updateMany({ from: userId }, { $set: { from: pseudonym } }).exec();
         await this.activity.updateMany({ to: userId }, { $set: { to: pseudonym } }).exec();
@@ -68,14 +70,15 @@ export class TasksPersonalData implements OnModuleInit {
             createdAt: comment.createdAt,
           }),
         ),
-      erase: async ({ userId, pseudonym }) => {
+      erase: async (subject) => {
+        const { userId, pseudonym } = subject;
         await this.comments
           .updateMany({ authorId: userId }, { $set: { authorId: pseudonym } })
           .exec();
         await this.comments
           .updateMany({ mentions: userId }, { $pull: { mentions: userId } })
           .exec();
-        await this.replaceInText(this.comments, 'body', userId, pseudonym);
+        await this.replaceInText(this.comments, 'body', subject);
       },
     });
     this.registry.register({
@@ -100,23 +103,36 @@ export class TasksPersonalData implements OnModuleInit {
     });
   }
 
-  /** Rewrites the documents whose `field` mentions the id, one by one, as the database has no string replace. */
+  /**
+   * Replaces the person's id, e-mail address and name in the text of `field`
+   * with the pseudonym, document by document, as the database has no string
+   * replace. Names shorter than three characters are left, since they would
+   * match inside ordinary words.
+   */
   private async replaceInText<Row extends { publicId: string }>(
     model: Model<Row>,
-    field: 'description' | 'body',
-    userId: string,
-    pseudonym: string,
+    field: 'title' | 'description' | 'body',
+    subject: ErasureSubject,
   ): Promise<void> {
+    const pattern = [subject.userId, subject.email, subject.name.trim()]
+      .filter((trace) => trace.length >= 3)
+      .map(escapeRegExp)
+      .join('|');
     const mentioning = await model
-      .find({ [field]: mongoose.trusted({ $regex: userId }) })
+      .find({ [field]: mongoose.trusted({ $regex: pattern, $options: 'i' }) })
       .select({ publicId: 1, [field]: 1 })
       .lean<Array<Record<string, string>>>()
       .exec();
+    const replace = new RegExp(pattern, 'gi');
     for (const row of mentioning) {
       await model.collection.updateOne(
         { publicId: row.publicId },
-        { $set: { [field]: (row[field] ?? '').split(userId).join(pseudonym) } },
+        { $set: { [field]: (row[field] ?? '').replace(replace, subject.pseudonym) } },
       );
     }
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -111,6 +111,15 @@ export class LoginService {
 
     const methods = await this.mfaLogins.methodsFor(user.publicId);
     if (methods.length > 0) {
+      // The password step on its own; the MFA step records the sign-in that follows.
+      await this.audit.record({
+        action: 'auth.login',
+        resource: 'users',
+        resourceId: user.publicId,
+        userId: user.publicId,
+        result: 'success',
+        details: { stage: 'password', next: 'mfa' },
+      });
       return this.mfaLogins.start(user, methods);
     }
     return this.startSession(user, ['pwd'], client);

@@ -94,6 +94,13 @@ export class SessionsService {
       )
       .exec();
     const refreshToken = await this.issueRefreshToken(session, now);
+    await this.audit.record({
+      action: 'auth.refresh',
+      resource: 'sessions',
+      resourceId: session.publicId,
+      userId: session.userId,
+      result: 'success',
+    });
     return { session, refreshToken };
   }
 
@@ -170,10 +177,15 @@ export class SessionsService {
       { event: 'refresh-token-reuse', sessionId: stored.sessionId },
       'security event: a rotated refresh token was presented again; the session is revoked',
     );
+    const session = await this.sessions
+      .findOne({ publicId: stored.sessionId })
+      .lean<Session>()
+      .exec();
     await this.audit.record({
       action: 'auth.refresh_reuse',
       resource: 'sessions',
       resourceId: stored.sessionId,
+      userId: session?.userId ?? null,
       result: 'failure',
     });
     throw refreshRejected();

@@ -41,3 +41,14 @@ export function routeAction(
     idParameter: last.startsWith(':') ? last.slice(1) : null,
   };
 }
+
+const PLAIN_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * Returns a route parameter fit to store as an audit resource id, or null.
+ * Failed requests reach the trail unauthenticated, so anything that is not a
+ * short plain id (an e-mail address, a long or binary string) is not stored.
+ */
+export function auditResourceId(value: unknown): string | null {
+  return typeof value === 'string' && PLAIN_ID.test(value) ? value : null;
+}

@@ -67,6 +67,8 @@ export interface AppConfig {
   };
   bootstrapAdmin?: { email: string; password: string };
   logLevel: LogLevel;
+  /** Where log lines go; the jobs send them to stderr so stdout carries only their result. */
+  logDestination: 'stdout' | 'stderr';
   docsEnabled: boolean;
   /** Days between an erasure request and the purge of the account; at most 30. */
   erasureGraceDays: number;
@@ -236,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
         ? { email: variables.BOOTSTRAP_ADMIN_EMAIL, password: variables.BOOTSTRAP_ADMIN_PASSWORD }
         : undefined,
     logLevel: variables.LOG_LEVEL ?? 'info',
+    logDestination: 'stdout',
     docsEnabled: variables.DOCS_ENABLED ?? !isProduction,
     auditRetentionDays: variables.AUDIT_RETENTION_DAYS ?? 365,
     outboxRetentionDays: variables.OUTBOX_RETENTION_DAYS ?? 7,

@@ -17,7 +17,7 @@ import {
   statusTitle,
 } from './problem-details.js';
 import { AuditRecorder } from '../audit/audit-recorder.js';
-import { routeAction } from '../audit/route-action.js';
+import { auditResourceId, routeAction } from '../audit/route-action.js';
 import type { RequestWithId } from './request-id.js';
 import { currentRequestContext } from './request-context.js';
 import type { RequestWithRoute } from './route-tag.interceptor.js';
@@ -177,7 +177,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       .record({
         action: named.action,
         resource: named.resource,
-        resourceId: typeof parameter === 'string' ? parameter : null,
+        resourceId: auditResourceId(parameter),
         result: 'failure',
         details: { status },
       })

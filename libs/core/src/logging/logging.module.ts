@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { LevelWithSilent } from 'pino';
+import { pino } from 'pino';
 import { type HttpLogger, pinoHttp } from 'pino-http';
 
 import type { AppConfig } from '../config/app-config.js';
@@ -42,29 +43,32 @@ export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
 
 /** Builds the request logger: one JSON line per request, masked by maskLogValue. */
 export function createHttpLogger(config: AppConfig): HttpLogger {
-  return pinoHttp<IncomingMessage, ServerResponse, never>({
-    level: config.logLevel,
-    genReqId: (request) => (request as RequestWithId).id,
-    wrapSerializers: false,
-    serializers: {
-      req: serializeRequest,
-      res: serializeResponse,
-      err: (error: unknown) => maskLogValue(error),
+  return pinoHttp<IncomingMessage, ServerResponse, never>(
+    {
+      level: config.logLevel,
+      genReqId: (request) => (request as RequestWithId).id,
+      wrapSerializers: false,
+      serializers: {
+        req: serializeRequest,
+        res: serializeResponse,
+        err: (error: unknown) => maskLogValue(error),
+      },
+      formatters: {
+        log: (object) => maskLogValue(object),
+      },
+      customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
+      customLogLevel: (_request, response, error): LevelWithSilent => {
+        if (error !== undefined || response.statusCode >= 500) {
+          return 'error';
+        }
+        return response.statusCode >= 400 ? 'warn' : 'info';
+      },
+      customSuccessMessage: () => 'request completed',
+      customErrorMessage: () => 'request failed',
+      quietReqLogger: true,
     },
-    formatters: {
-      log: (object) => maskLogValue(object),
-    },
-    customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
-    customLogLevel: (_request, response, error): LevelWithSilent => {
-      if (error !== undefined || response.statusCode >= 500) {
-        return 'error';
-      }
-      return response.statusCode >= 400 ? 'warn' : 'info';
-    },
-    customSuccessMessage: () => 'request completed',
-    customErrorMessage: () => 'request failed',
-    quietReqLogger: true,
-  });
+    pino.destination({ dest: config.logDestination === 'stderr' ? 2 : 1, sync: true }),
+  );
 }
 
 /**

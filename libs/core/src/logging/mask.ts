@@ -141,7 +141,8 @@ function maskValue(value: unknown, depth: number, seen: WeakSet<object>, cutAll:
     return value;
   }
   if (value instanceof Date) {
-    return value.toISOString();
+    // An invalid date would make toISOString throw and hide the error being logged.
+    return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   }
   if (Buffer.isBuffer(value)) {
     return `[${value.length} bytes]`;
