@@ -95,6 +95,23 @@ describe('service process', () => {
     expect(service.output().join('\n')).toMatch(/shutdown complete/);
   });
 
+  it('turns readiness to 503 on SIGTERM and serves through the delay', async () => {
+    dataDir = createTempDir();
+    service = await startServiceProcess({ DATA_DIR: dataDir.path, SHUTDOWN_DELAY_SECONDS: '2' });
+    const base = `http://127.0.0.1:${service.port}`;
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+
+    service.child.kill('SIGTERM');
+    await delay(300);
+
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.headers.get('content-type')).toContain('application/problem+json');
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect((await fetch(`${base}/v1/nothing-here`)).status).toBe(404);
+    expect(await service.exited).toBe(0);
+  });
+
   it('stops its embedded database when it is killed', async () => {
     dataDir = createTempDir();
     service = await startServiceProcess({ DATA_DIR: dataDir.path });

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 
-import { type AppConfig, ConfigValidationError, loadConfig } from '@codexflow/core';
+import { type AppConfig, ConfigValidationError, loadConfig, ShutdownState } from '@codexflow/core';
 
 import { createApp } from './bootstrap.js';
 
@@ -15,9 +15,10 @@ function fail(message: string): never {
 }
 
 /**
- * Stops accepting connections on SIGTERM or SIGINT, lets requests in flight
- * finish, closes the database and exits 0; exits 1 if that takes longer than
- * the shutdown timeout.
+ * On SIGTERM or SIGINT, turns readiness to 503 at once, keeps serving for
+ * SHUTDOWN_DELAY_SECONDS so the load balancer stops routing here, then stops
+ * accepting connections, lets requests in flight finish, closes the database
+ * and exits 0; exits 1 if closing takes longer than the shutdown timeout.
  */
 function exitGracefully(app: INestApplication, config: AppConfig, logger: Logger): void {
   let stopping = false;
@@ -27,7 +28,15 @@ function exitGracefully(app: INestApplication, config: AppConfig, logger: Logger
       return;
     }
     stopping = true;
-    logger.log(`received ${signal}; finishing requests in flight`);
+    app.get(ShutdownState).startDraining();
+    logger.log(
+      `received ${signal}; readiness is 503, closing in ${config.http.shutdownDelayMs} ms`,
+    );
+    setTimeout(() => close(), config.http.shutdownDelayMs);
+  };
+
+  const close = () => {
+    logger.log('finishing requests in flight');
     setTimeout(() => {
       logger.error(`shutdown took longer than ${config.http.shutdownTimeoutMs} ms; exiting`);
       process.exit(1);

@@ -10,6 +10,7 @@ import { AuditFeed } from './audit/audit-feed.js';
 import { CoreDataRules } from './personal-data/core-data-rules.js';
 import { PersonalDataRegistry } from './personal-data/personal-data-registry.js';
 import { HttpTraffic } from './http/http-traffic.js';
+import { ShutdownState } from './http/shutdown-state.js';
 import { IdempotencyInterceptor, IdempotencyStore } from './http/idempotency.js';
 import { MultipartRouteInterceptor } from './http/multipart.js';
 import { RouteTagInterceptor } from './http/route-tag.interceptor.js';
@@ -42,6 +43,7 @@ export class CoreModule {
         AuditFeed,
         PersonalDataRegistry,
         CoreDataRules,
+        ShutdownState,
         { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
         OnceClaims,
         {
@@ -67,6 +69,7 @@ export class CoreModule {
         HttpTraffic,
         AuditFeed,
         PersonalDataRegistry,
+        ShutdownState,
       ],
     };
   }

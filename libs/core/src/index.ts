@@ -74,3 +74,4 @@ export {
   PersonalDataRegistry,
   type RetentionTask,
 } from './personal-data/personal-data-registry.js';
+export { ShutdownState } from './http/shutdown-state.js';

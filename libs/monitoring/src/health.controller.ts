@@ -8,7 +8,7 @@ import {
 } from '@nestjs/swagger';
 
 import { Public } from '@codexflow/access';
-import { ProblemException } from '@codexflow/core';
+import { ProblemException, ShutdownState } from '@codexflow/core';
 
 const DATABASE_PING_TIMEOUT_MS = 1_500;
 
@@ -22,6 +22,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly mongoose: MongooseHealthIndicator,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   @Get('live')
@@ -36,6 +37,12 @@ export class HealthController {
   @ApiOkResponse({ description: 'Every dependency responds' })
   @ApiServiceUnavailableResponse({ description: 'A dependency does not respond' })
   async ready(): Promise<{ status: 'ok'; checks: Record<string, 'up'> }> {
+    if (this.shutdown.draining) {
+      throw new ProblemException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'The service is shutting down and finishing the requests in flight',
+      );
+    }
     try {
       await this.health.check([
         () => this.mongoose.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS }),

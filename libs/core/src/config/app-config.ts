@@ -23,6 +23,8 @@ export interface AppConfig {
     corsOrigins: string[];
     trustProxy: boolean | number | string[];
     shutdownTimeoutMs: number;
+    /** Time between SIGTERM (readiness turns 503) and closing the listener, for the load balancer. */
+    shutdownDelayMs: number;
   };
   metricsPort: number;
   dataDir: string;
@@ -191,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
       corsOrigins,
       trustProxy: trustProxy ?? false,
       shutdownTimeoutMs: (variables.SHUTDOWN_TIMEOUT_SECONDS ?? 10) * 1000,
+      shutdownDelayMs: (variables.SHUTDOWN_DELAY_SECONDS ?? 0) * 1000,
     },
     metricsPort: variables.METRICS_PORT ?? 9464,
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),

@@ -47,6 +47,7 @@ const ATTACHMENT_LIMIT_MESSAGE =
   'ATTACHMENT_SIZE_LIMIT must be an integer between 1024 and 104857600 (bytes)';
 const AUDIT_RETENTION_MESSAGE = 'AUDIT_RETENTION_DAYS must be an integer between 1 and 3650';
 const OUTBOX_RETENTION_MESSAGE = 'OUTBOX_RETENTION_DAYS must be an integer between 1 and 365';
+const SHUTDOWN_DELAY_MESSAGE = 'SHUTDOWN_DELAY_SECONDS must be an integer between 0 and 60';
 const SHUTDOWN_TIMEOUT_MESSAGE = 'SHUTDOWN_TIMEOUT_SECONDS must be an integer between 1 and 300';
 
 const ERASURE_GRACE_MESSAGE = 'ERASURE_GRACE_DAYS must be an integer between 0 and 30';
@@ -307,6 +308,14 @@ export class EnvironmentVariables {
   @Min(1, { message: SHUTDOWN_TIMEOUT_MESSAGE })
   @Max(300, { message: SHUTDOWN_TIMEOUT_MESSAGE })
   SHUTDOWN_TIMEOUT_SECONDS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt({ message: SHUTDOWN_DELAY_MESSAGE })
+  @Min(0, { message: SHUTDOWN_DELAY_MESSAGE })
+  @Max(60, { message: SHUTDOWN_DELAY_MESSAGE })
+  SHUTDOWN_DELAY_SECONDS?: number;
 
   @Expose()
   @IsOptional()
