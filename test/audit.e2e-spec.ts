@@ -312,6 +312,17 @@ describe('audit trail', () => {
       expect(JSON.stringify(await eventsOf({ action: 'tasks.delete' }))).not.toContain('xxxx');
     });
 
+    it('records no event for an unknown path', async () => {
+      const before = await auditCollection().countDocuments();
+      const response = await testApp.http
+        .post('/v1/nothing-here')
+        .set('Authorization', bearer(manager.accessToken))
+        .send({});
+
+      expect(response.status).toBe(404);
+      expect(await auditCollection().countDocuments()).toBe(before);
+    });
+
     it('offers no route that changes an event', async () => {
       const [event] = await eventsOf({ limit: '1' });
       for (const method of ['patch', 'put', 'delete'] as const) {

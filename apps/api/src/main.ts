@@ -15,10 +15,11 @@ function fail(message: string): never {
 }
 
 /**
- * On SIGTERM or SIGINT, turns readiness to 503 at once, keeps serving for
- * SHUTDOWN_DELAY_SECONDS so the load balancer stops routing here, then stops
- * accepting connections, lets requests in flight finish, closes the database
- * and exits 0; exits 1 if closing takes longer than the shutdown timeout.
+ * Shuts down on SIGTERM or SIGINT. Readiness turns to 503 at once, and the
+ * service keeps serving for SHUTDOWN_DELAY_SECONDS so the load balancer stops
+ * routing here. Then it stops accepting connections, lets requests in flight
+ * finish, closes the database and exits 0, or exits 1 if closing takes longer
+ * than the shutdown timeout.
  */
 function exitGracefully(app: INestApplication, config: AppConfig, logger: Logger): void {
   let stopping = false;

@@ -34,6 +34,8 @@ import { AuditEvent } from './audit-event.schema.js';
 import { AuditCheckpoint } from './audit-checkpoint.schema.js';
 
 const CHECKPOINT_ID = 'retention';
+const CHECKPOINT_PURPOSE = 'audit-checkpoint';
+const SEAL_PURPOSE = 'audit-pseudonym-seal';
 const MAX_APPEND_ATTEMPTS = 100;
 const VERIFY_BATCH_SIZE = 500;
 
@@ -122,7 +124,7 @@ export class AuditTrail extends AuditRecorder {
   }
 
   /** Walks the whole chain from the retention checkpoint and reports the first broken event. */
-  // NOTE: deleting the newest events leaves a shorter chain that still verifies; only a copy of
+  // NOTE: deleting the newest events leaves a shorter chain that still verifies. Only a copy of
   // an earlier result (`checked`, the last hash) kept outside the database reveals it.
   async verify(): Promise<ChainVerification> {
     const checkpoint = await this.checkpoints
@@ -293,47 +295,39 @@ export class AuditTrail extends AuditRecorder {
   /** Returns the seal of an event's pseudonymised personal fields, under the newest key. */
   seal(event: Pick<AuditEvent, 'publicId'> & PersonalFields): string {
     const key = this.keys.active;
-    return `${key.id}:${this.hmac(sealedContent(event), key.id)}`;
+    return `${key.id}:${this.hmac(SEAL_PURPOSE, sealedContent(event), key.id)}`;
   }
 
   private sealHolds(event: AuditEvent): boolean {
     const [keyId = '', given = ''] = (event.pseudonymSeal ?? '').split(':');
-    if (!this.keys.keys.some((key) => key.id === keyId)) {
-      return false;
-    }
-    const expected = Buffer.from(this.hmac(sealedContent(event), keyId));
-    const actual = Buffer.from(given);
-    return expected.length === actual.length && timingSafeEqual(expected, actual);
-  }
-
-  private hmac(content: string, keyId: string): string {
-    const key = this.keys.keys.find((candidate) => candidate.id === keyId);
-    if (key === undefined) {
-      throw new Error(`unknown key id ${keyId}`);
-    }
-    return createHmac('sha256', this.keys.deriveKey(key, 'audit-pseudonym-seal'))
-      .update(content)
-      .digest('hex');
+    return this.hmacMatches(SEAL_PURPOSE, sealedContent(event), keyId, given);
   }
 
   private sign(content: { seq: number; hash: string }, keyId: string): string {
+    return this.hmac(CHECKPOINT_PURPOSE, canonicalJson(content), keyId);
+  }
+
+  private checkpointSignatureHolds(checkpoint: AuditCheckpoint): boolean {
+    const content = canonicalJson({ seq: checkpoint.seq, hash: checkpoint.hash });
+    return this.hmacMatches(CHECKPOINT_PURPOSE, content, checkpoint.keyId, checkpoint.signature);
+  }
+
+  /** Returns the hex HMAC-SHA256 of `content` under the key ring's key `keyId`, derived for `purpose`. */
+  private hmac(purpose: string, content: string, keyId: string): string {
     const key = this.keys.keys.find((candidate) => candidate.id === keyId);
     if (key === undefined) {
       throw new Error(`unknown key id ${keyId}`);
     }
-    return createHmac('sha256', this.keys.deriveKey(key, 'audit-checkpoint'))
-      .update(canonicalJson(content))
-      .digest('hex');
+    return createHmac('sha256', this.keys.deriveKey(key, purpose)).update(content).digest('hex');
   }
 
-  private checkpointSignatureHolds(checkpoint: AuditCheckpoint): boolean {
-    if (!this.keys.keys.some((key) => key.id === checkpoint.keyId)) {
+  /** Compares in constant time; an unknown key id never matches. */
+  private hmacMatches(purpose: string, content: string, keyId: string, given: string): boolean {
+    if (!this.keys.keys.some((key) => key.id === keyId)) {
       return false;
     }
-    const expected = Buffer.from(
-      this.sign({ seq: checkpoint.seq, hash: checkpoint.hash }, checkpoint.keyId),
-    );
-    const given = Buffer.from(checkpoint.signature);
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    const expected = Buffer.from(this.hmac(purpose, content, keyId));
+    const actual = Buffer.from(given);
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
 }

@@ -12,6 +12,7 @@ import {
   auditResourceId,
   currentRequestContext,
   routeAction,
+  routePatternOf,
 } from '@codexflow/core';
 
 /**
@@ -25,10 +26,7 @@ export class AuditInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<Request>();
-    const named = routeAction(
-      request.method,
-      (request.route as { path?: string } | undefined)?.path,
-    );
+    const named = routeAction(request.method, routePatternOf(request));
     if (named === undefined) {
       return next.handle();
     }

@@ -13,6 +13,7 @@ export {
   ValidationFailedException,
 } from './http/problem-details.js';
 export { REQUEST_ID_HEADER, type RequestWithId } from './http/request-id.js';
+export { routePatternOf } from './http/route-tag.interceptor.js';
 export { maskEmail, maskLogValue, maskText } from './logging/mask.js';
 export { CursorCodec, type CursorPosition } from './pagination/cursor-codec.js';
 export {

@@ -156,7 +156,8 @@ export class GdprService implements OnModuleInit {
       name: user.name,
       pseudonym: this.pseudonymFor(user.publicId),
     };
-    for (const section of this.registry.sections()) {
+    const sections = this.registry.sections();
+    for (const section of sections) {
       await section.erase(subject);
     }
     await this.audit.record({
@@ -165,7 +166,7 @@ export class GdprService implements OnModuleInit {
       resourceId: subject.pseudonym,
       userId: null,
       result: 'success',
-      details: { sections: this.registry.sections().length },
+      details: { sections: sections.length },
     });
   }
 

@@ -95,7 +95,9 @@ export class EraseUserDto {
 }
 
 export class EraseOwnAccountDto {
-  @ApiPropertyOptional({ description: 'Your current password; without it the request is refused' })
+  @ApiPropertyOptional({
+    description: 'Your current password; without it the request is rejected with 403',
+  })
   @Optional()
   @IsString({ message: 'password must be a string' })
   @MaxLength(1024, { message: 'password must be at most 1024 characters' })

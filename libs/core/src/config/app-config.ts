@@ -69,7 +69,7 @@ export interface AppConfig {
   };
   bootstrapAdmin?: { email: string; password: string };
   logLevel: LogLevel;
-  /** Where log lines go; the jobs send them to stderr so stdout carries only their result. */
+  /** The stream that receives log lines. The jobs use stderr, so stdout carries only their result. */
   logDestination: 'stdout' | 'stderr';
   docsEnabled: boolean;
   /** Days between an erasure request and the purge of the account; at most 30. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
 import type { ProblemException } from './problem-details.js';
-import type { RequestWithRoute } from './route-tag.interceptor.js';
+import { routePatternOf } from './route-tag.interceptor.js';
 
 /** One finished response, as observers see it. */
 export interface FinishedResponse {
@@ -43,7 +43,7 @@ export class HttpTraffic {
       response.once('finish', () => {
         const finished: FinishedResponse = {
           method: request.method,
-          route: routeOf(request),
+          route: routePatternOf(request),
           status: response.statusCode,
           durationSeconds: Number(process.hrtime.bigint() - started) / 1e9,
           ipAddress: request.ip ?? null,
@@ -62,19 +62,4 @@ export class HttpTraffic {
       next();
     };
   }
-}
-
-/**
- * Returns the route pattern of the request: the one the route tag recorded, or
- * the one Express matched when a guard rejected the request before any
- * interceptor could record it. Wildcard patterns are Nest's catch-all routes
- * that return 404 for unknown paths, so they count as no route.
- */
-function routeOf(request: Request): string | null {
-  const tagged = (request as Request & RequestWithRoute).matchedRoute;
-  if (tagged !== undefined) {
-    return tagged;
-  }
-  const matched = (request.route as { path?: unknown } | undefined)?.path;
-  return typeof matched === 'string' && !matched.includes('*') ? matched : null;
 }

@@ -20,7 +20,7 @@ import { AuditRecorder } from '../audit/audit-recorder.js';
 import { auditResourceId, routeAction } from '../audit/route-action.js';
 import type { RequestWithId } from './request-id.js';
 import { currentRequestContext } from './request-context.js';
-import type { RequestWithRoute } from './route-tag.interceptor.js';
+import { routePatternOf } from './route-tag.interceptor.js';
 
 interface Rendered {
   status: number;
@@ -166,8 +166,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   /** Records the failure of a mutating route unless the service already recorded the request. */
-  private recordFailure(request: Request & RequestWithRoute, status: number): void {
-    const named = routeAction(request.method, request.matchedRoute ?? routePattern(request));
+  private recordFailure(request: Request, status: number): void {
+    const named = routeAction(request.method, routePatternOf(request));
     if (this.audit === undefined || named === undefined || currentRequestContext()?.audited) {
       return;
     }
@@ -183,9 +183,4 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       })
       .catch(() => undefined);
   }
-}
-
-/** Returns the route pattern Express matched, when the error came before any interceptor ran. */
-function routePattern(request: Request): string | undefined {
-  return (request.route as { path?: string } | undefined)?.path;
 }

@@ -77,7 +77,7 @@ function requestedRange(
   return ranges[0];
 }
 
-/** Compares If-None-Match weakly, as RFC 9110 asks for GET: `*`, `"tag"` and `W/"tag"` all match. */
+/** Compares If-None-Match weakly, as RFC 9110 requires for GET: `*`, `"tag"` and `W/"tag"` all match. */
 function noneMatchHolds(header: string, etag: string): boolean {
   return header
     .split(',')

@@ -153,10 +153,10 @@ export class AttachmentsService {
   }
 
   /**
-   * Records a stored file as an attachment of its task. The task is read again
-   * around the insert, because it may have been deleted or its project
-   * archived while the bytes streamed in: either this check sees the change,
-   * or the task's deletion sees the record and removes it.
+   * Records a stored file as an attachment of its task. The task is read
+   * again before and after the insert, because it may have been deleted or its
+   * project archived while the bytes streamed in. Either the second read finds
+   * the change, or the task's deletion finds the record and removes it.
    */
   private async record(actor: Principal, task: Task, file: StoredFile): Promise<Attachment> {
     let created: Attachment | undefined;
