@@ -9,7 +9,12 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
+    '/node_modules/@nestjs/throttler/.+\\.js$': '<rootDir>/tools/jest/nest-esm-interop.cjs',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@nestjs/throttler/)'],
+  setupFiles: ['<rootDir>/tools/jest/nest-esm-globals.mjs'],
 };
 
 export default {

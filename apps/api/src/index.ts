@@ -1,2 +1,2 @@
 export { AppModule } from './app.module.js';
-export { createApp } from './bootstrap.js';
+export { createApp, type CreateAppOptions, type OptionalPart } from './bootstrap.js';

@@ -10,6 +10,7 @@ import { AccountMailer } from './flows/account-mailer.js';
 import { AuthAccountLifecycle } from './flows/auth-account-lifecycle.js';
 import { BootstrapAdminService } from './flows/bootstrap-admin.service.js';
 import { InvitationService } from './flows/invitation.service.js';
+import { AccountLockout } from './flows/account-lockout.js';
 import { LoginService } from './flows/login.service.js';
 import { OneTimeTokensService } from './flows/one-time-tokens.service.js';
 import { PasswordService } from './flows/password.service.js';
@@ -99,6 +100,7 @@ export const ID_TOKEN_AUDIENCE = 'codexflow-web';
     JwtAuthGuard,
     JwtStrategy,
     LoginService,
+    AccountLockout,
     MfaCodesService,
     MfaEnforcementGuard,
     MfaFactorsService,

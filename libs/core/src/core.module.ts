@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -19,8 +20,16 @@ import { CursorCodec } from './pagination/cursor-codec.js';
 import { FieldCipher } from './security/field-cipher.js';
 import { SecretKeyRing } from './security/secret-key-ring.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { InMemorySharedState } from './shared-state/in-memory-shared-state.js';
+import { RedisSharedState } from './shared-state/redis-shared-state.js';
+import { SharedState } from './shared-state/shared-state.js';
+import { RateLimitGuard, UserQuotaGuard } from './rate-limits/rate-limit.guard.js';
+import { RateLimits, throttlerOptions } from './rate-limits/rate-limits.js';
 
-/** Configuration, logging, database, error rendering and validation for every route. */
+/**
+ * Configuration, logging, database, shared state, rate limits, error
+ * rendering and validation for every route.
+ */
 @Global()
 @Module({})
 export class CoreModule {
@@ -31,6 +40,10 @@ export class CoreModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config),
         DatabaseModule.forRoot(config),
+        ThrottlerModule.forRootAsync({
+          inject: [SharedState],
+          useFactory: (state: SharedState) => throttlerOptions(config, state),
+        }),
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
@@ -44,6 +57,16 @@ export class CoreModule {
         PersonalDataRegistry,
         CoreDataRules,
         ShutdownState,
+        RateLimitGuard,
+        UserQuotaGuard,
+        RateLimits,
+        {
+          provide: SharedState,
+          useFactory: (): SharedState =>
+            config.redisUrl === undefined
+              ? new InMemorySharedState()
+              : new RedisSharedState(config.redisUrl),
+        },
         { provide: SecretKeyRing, useFactory: () => SecretKeyRing.load(config) },
         OnceClaims,
         {
@@ -70,6 +93,10 @@ export class CoreModule {
         AuditFeed,
         PersonalDataRegistry,
         ShutdownState,
+        SharedState,
+        RateLimitGuard,
+        UserQuotaGuard,
+        RateLimits,
       ],
     };
   }

@@ -1,4 +1,9 @@
-export { type AppConfig, ConfigValidationError, loadConfig } from './config/app-config.js';
+export {
+  type AppConfig,
+  ConfigValidationError,
+  loadConfig,
+  type RateLimitRule,
+} from './config/app-config.js';
 export { APP_CONFIG } from './config/config.module.js';
 export { CoreModule } from './core.module.js';
 export { DatabaseServer } from './database/database.module.js';
@@ -63,7 +68,9 @@ export {
   type ResponseObserver,
 } from './http/http-traffic.js';
 export {
+  contextOfRequest,
   currentRequestContext,
+  noteRateLimited,
   type RequestContext,
   requestContextOf,
 } from './http/request-context.js';
@@ -76,3 +83,24 @@ export {
   type RetentionTask,
 } from './personal-data/personal-data-registry.js';
 export { ShutdownState } from './http/shutdown-state.js';
+export {
+  type ExpiringSet,
+  failClosed,
+  type MemberListener,
+  SharedState,
+  sharedStateUnavailable,
+} from './shared-state/shared-state.js';
+export { InMemorySharedState } from './shared-state/in-memory-shared-state.js';
+export { RedisSharedState } from './shared-state/redis-shared-state.js';
+export {
+  InMemoryWindowCounter,
+  type WindowCount,
+  WindowCounter,
+} from './shared-state/window-counter.js';
+export {
+  AUTH_RATE_LIMITED,
+  AuthRateLimited,
+  NotRateLimited,
+} from './rate-limits/rate-limit.decorators.js';
+export { RateLimitGuard, THROTTLERS, UserQuotaGuard } from './rate-limits/rate-limit.guard.js';
+export { RateLimits } from './rate-limits/rate-limits.js';

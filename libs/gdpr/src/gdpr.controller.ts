@@ -9,8 +9,8 @@ import { ConsentDto } from './consent.dto.js';
 import type { ConsentChoices } from './consent.schema.js';
 import { GdprService, type PersonalDataExport } from './gdpr.service.js';
 
-// NOTE: exports are audited and counted by the mass-export detector, but have no rate limit of
-// their own until the request throttler exists.
+// NOTE: an export reads every section of the account, yet it has no tighter limit than the
+// per-user and per-address rate limits; the mass-export detector alerts on unusual volumes.
 @ApiTags('gdpr')
 @ApiBearerAuth()
 @Controller('users/me')

@@ -8,13 +8,14 @@ import {
 } from '@nestjs/swagger';
 
 import { Public } from '@codexflow/access';
-import { ProblemException, ShutdownState } from '@codexflow/core';
+import { NotRateLimited, ProblemException, SharedState, ShutdownState } from '@codexflow/core';
 
 const DATABASE_PING_TIMEOUT_MS = 1_500;
 
 /** Kubernetes probes. Bodies name checks and states only, never hosts or versions. */
 @ApiTags('operations')
 @Public()
+@NotRateLimited()
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {
   private readonly logger = new Logger(HealthController.name);
@@ -23,6 +24,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly mongoose: MongooseHealthIndicator,
     private readonly shutdown: ShutdownState,
+    private readonly sharedState: SharedState,
   ) {}
 
   @Get('live')
@@ -33,10 +35,11 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: the database responds' })
+  @ApiOperation({ summary: 'Readiness: the database (and Redis, when configured) responds' })
   @ApiOkResponse({ description: 'Every dependency responds' })
   @ApiServiceUnavailableResponse({ description: 'A dependency does not respond' })
   async ready(): Promise<{ status: 'ok'; checks: Record<string, 'up'> }> {
+    const checks: Record<string, 'up'> = {};
     if (this.shutdown.draining) {
       throw new ProblemException(
         HttpStatus.SERVICE_UNAVAILABLE,
@@ -54,6 +57,19 @@ export class HealthController {
         'The service is not ready: the database does not respond',
       );
     }
-    return { status: 'ok', checks: { database: 'up' } };
+    checks['database'] = 'up';
+    if (this.sharedState.shared) {
+      try {
+        await this.sharedState.ping();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'readiness check failed: Redis does not respond');
+        throw new ProblemException(
+          HttpStatus.SERVICE_UNAVAILABLE,
+          'The service is not ready: the shared state store does not respond',
+        );
+      }
+      checks['redis'] = 'up';
+    }
+    return { status: 'ok', checks };
   }
 }

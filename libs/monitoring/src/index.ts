@@ -1,5 +1,4 @@
 export type { SecurityAlert } from './alerts/security-alert.js';
-export { InMemoryWindowCounter, WindowCounter } from './detection/window-counter.js';
 export type { BlockedIpEntry } from './ip-blocking/ip-block-list.js';
 export { MetricsServer } from './metrics/metrics-server.js';
 export { DETECTORS, type DetectorName, Metrics } from './metrics/metrics.js';

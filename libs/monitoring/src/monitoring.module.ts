@@ -5,7 +5,6 @@ import { TerminusModule } from '@nestjs/terminus';
 import { AlertWebhook } from './alerts/alert-webhook.js';
 import { SecurityAlerts } from './alerts/security-alerts.js';
 import { SecurityMonitor } from './detection/security-monitor.js';
-import { InMemoryWindowCounter, WindowCounter } from './detection/window-counter.js';
 import { HealthController } from './health.controller.js';
 import { BlockedIp, BlockedIpSchema } from './ip-blocking/blocked-ip.schema.js';
 import { BlockedIpsController } from './ip-blocking/blocked-ips.controller.js';
@@ -26,16 +25,7 @@ import { SecurityTxtController } from './security-txt.controller.js';
     MongooseModule.forFeature([{ name: BlockedIp.name, schema: BlockedIpSchema }]),
   ],
   controllers: [HealthController, SecurityTxtController, BlockedIpsController],
-  providers: [
-    Metrics,
-    MetricsServer,
-    // NOTE: counts live in this process only, so with several replicas each detects on its own share.
-    { provide: WindowCounter, useFactory: () => new InMemoryWindowCounter() },
-    AlertWebhook,
-    SecurityAlerts,
-    IpBlockList,
-    SecurityMonitor,
-  ],
+  providers: [Metrics, MetricsServer, AlertWebhook, SecurityAlerts, IpBlockList, SecurityMonitor],
   exports: [Metrics],
 })
 export class MonitoringModule {}

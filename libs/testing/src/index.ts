@@ -14,3 +14,4 @@ export {
   type SmsReceiver,
   startSmsReceiver,
 } from './sms-receiver.js';
+export { type RedisServer, startRedisServer } from './redis-server.js';

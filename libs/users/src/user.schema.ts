@@ -45,19 +45,6 @@ export class User {
   @Prop({ type: Boolean, required: true, default: false })
   mfaEnabled!: boolean;
 
-  @Prop({ type: Number, required: true, default: 0 })
-  failedLoginCount!: number;
-
-  @Prop({ type: Date, default: null })
-  failedLoginWindowStartedAt!: Date | null;
-
-  @Prop({ type: Date, default: null })
-  lockedUntil!: Date | null;
-
-  /** How many locks in a row; each further lock lasts twice as long, up to the maximum. */
-  @Prop({ type: Number, required: true, default: 0 })
-  lockLevel!: number;
-
   @Prop({ type: Date, default: null })
   purgeAfter!: Date | null;
 

@@ -35,7 +35,6 @@ export class UsersPersonalData implements OnModuleInit {
               status: user.status,
               mfaEnabled: user.mfaEnabled,
               passwordChangedAt: user.passwordChangedAt,
-              lockedUntil: user.lockedUntil,
               purgeAfter: user.purgeAfter,
               createdAt: user.createdAt,
               updatedAt: user.updatedAt,

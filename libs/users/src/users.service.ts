@@ -109,28 +109,4 @@ export class UsersService {
       throw error;
     }
   }
-
-  /**
-   * Counts one failed login inside the window that started after
-   * `windowStart`, or starts a new window. Returns the account as it now is.
-   */
-  async recordFailedLogin(publicId: string, now: Date, windowStart: Date): Promise<User | null> {
-    const counted = await this.users
-      .findOneAndUpdate(
-        { publicId, failedLoginWindowStartedAt: mongoose.trusted({ $gte: windowStart }) },
-        { $inc: { failedLoginCount: 1 } },
-        { new: true },
-      )
-      .lean<User>()
-      .exec();
-    if (counted !== null) {
-      return counted;
-    }
-
-    return this.update(publicId, {
-      failedLoginCount: 1,
-      failedLoginWindowStartedAt: now,
-      lockLevel: 0,
-    });
-  }
 }

@@ -1,12 +1,6 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 
-import {
-  APP_CONFIG,
-  type AppConfig,
-  KeyedMutex,
-  ProblemException,
-  AuditRecorder,
-} from '@codexflow/core';
+import { KeyedMutex, noteRateLimited, ProblemException, AuditRecorder } from '@codexflow/core';
 import { normaliseEmail, type User, UsersService } from '@codexflow/users';
 
 import { MfaLoginService } from '../mfa/mfa-login.service.js';
@@ -14,11 +8,9 @@ import type { MfaRequiredDto } from '../mfa/mfa.dto.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import type { ClientContext } from '../sessions/client-context.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { AccountLockout } from './account-lockout.js';
 import { AccountMailer } from './account-mailer.js';
 import { TokenIssuer, type TokenSet } from './token-issuer.js';
-
-/** The first lock lasts this long; each further lock in a row lasts twice as long, up to the maximum. */
-const FIRST_LOCK_SECONDS = 60;
 
 function invalidCredentials(): ProblemException {
   return new ProblemException(
@@ -28,6 +20,7 @@ function invalidCredentials(): ProblemException {
 }
 
 function locked(until: Date): ProblemException {
+  noteRateLimited('login_lockout');
   const retryAfter = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
   return new ProblemException(
     HttpStatus.TOO_MANY_REQUESTS,
@@ -51,7 +44,7 @@ export class LoginService {
     private readonly issuer: TokenIssuer,
     private readonly mailer: AccountMailer,
     private readonly mfaLogins: MfaLoginService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly lockout: AccountLockout,
     private readonly audit: AuditRecorder,
   ) {}
 
@@ -65,7 +58,9 @@ export class LoginService {
     password: string,
     client: ClientContext,
   ): Promise<TokenSet | MfaRequiredDto> {
-    // Attempts on one account run one at a time, so a burst cannot outrun the lockout count.
+    // Attempts on one account run one at a time in this replica, so a burst cannot outrun the
+    // lockout count; across replicas the shared count is atomic, so at most one attempt per
+    // replica can be in flight when the lock starts.
     return this.attempts.runExclusive(normaliseEmail(email), () =>
       this.attempt(email, password, client),
     );
@@ -85,9 +80,10 @@ export class LoginService {
       );
       throw invalidCredentials();
     }
-    if (user.lockedUntil !== null && user.lockedUntil > new Date()) {
+    const lockedUntil = await this.lockout.lockedUntil(user.publicId);
+    if (lockedUntil !== null) {
       await this.loginFailed(user.publicId, 'locked');
-      throw locked(user.lockedUntil);
+      throw locked(lockedUntil);
     }
 
     if (!(await this.hasher.verify(user.passwordHash, password))) {
@@ -102,12 +98,7 @@ export class LoginService {
       );
     }
 
-    await this.users.update(user.publicId, {
-      failedLoginCount: 0,
-      failedLoginWindowStartedAt: null,
-      lockedUntil: null,
-      lockLevel: 0,
-    });
+    await this.lockout.clear(user.publicId);
 
     const methods = await this.mfaLogins.methodsFor(user.publicId);
     if (methods.length > 0) {
@@ -143,25 +134,16 @@ export class LoginService {
   }
 
   private async recordFailure(user: User): Promise<void> {
-    const now = new Date();
-    const { threshold, windowSeconds, maxLockSeconds } = this.config.lockout;
-    const windowStart = new Date(now.getTime() - windowSeconds * 1000);
-    const counted = await this.users.recordFailedLogin(user.publicId, now, windowStart);
+    const lock = await this.lockout.recordFailure(user.publicId);
     this.logger.warn({ event: 'login-failure', userId: user.publicId }, 'failed sign-in');
     await this.loginFailed(user.publicId, 'wrong_password');
-
-    if (counted === null || counted.failedLoginCount < threshold) {
+    if (lock === null) {
       return;
     }
 
-    const lockLevel = counted.lockLevel + 1;
-    const lockSeconds = Math.min(FIRST_LOCK_SECONDS * 2 ** (lockLevel - 1), maxLockSeconds);
-    const lockedUntil = new Date(now.getTime() + lockSeconds * 1000);
-    await this.users.update(user.publicId, { lockedUntil, lockLevel });
-
-    this.mailer.accountLocked(user.email, Math.ceil(lockSeconds / 60));
+    this.mailer.accountLocked(user.email, Math.ceil(lock.seconds / 60));
     this.logger.warn(
-      { event: 'account-locked', userId: user.publicId, lockSeconds },
+      { event: 'account-locked', userId: user.publicId, lockSeconds: lock.seconds },
       'security event: account locked after repeated failed sign-ins',
     );
     await this.audit.record({
@@ -170,9 +152,9 @@ export class LoginService {
       resourceId: user.publicId,
       userId: user.publicId,
       result: 'success',
-      details: { lockSeconds },
+      details: { lockSeconds: lock.seconds },
     });
-    throw locked(lockedUntil);
+    throw locked(lock.until);
   }
 
   /** Records a failed sign-in; the account is null when the address matched none. */

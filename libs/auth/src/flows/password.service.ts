@@ -8,6 +8,7 @@ import { StepUpService } from '../mfa/step-up.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import { PasswordPolicy } from '../passwords/password-policy.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { AccountLockout } from './account-lockout.js';
 import { AccountMailer } from './account-mailer.js';
 import { OneTimeTokensService } from './one-time-tokens.service.js';
 import { assertAcceptablePassword } from './password-rules.js';
@@ -26,6 +27,7 @@ export class PasswordService {
     private readonly sessions: SessionsService,
     private readonly mailer: AccountMailer,
     private readonly stepUp: StepUpService,
+    private readonly lockout: AccountLockout,
     private readonly audit: AuditRecorder,
   ) {}
 
@@ -60,10 +62,8 @@ export class PasswordService {
       passwordHash,
       passwordChangedAt: new Date(),
       emailVerified: true,
-      failedLoginCount: 0,
-      lockedUntil: null,
-      lockLevel: 0,
     });
+    await this.lockout.clear(user.publicId);
     await this.sessions.revokeAllForUser(user.publicId, 'password-reset');
     this.mailer.passwordChanged(user.email);
     this.logger.log({ event: 'password-reset', userId: user.publicId }, 'password reset');

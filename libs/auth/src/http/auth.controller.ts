@@ -21,7 +21,7 @@ import {
 import type { Request, Response } from 'express';
 
 import { AllowWithoutMfa, CurrentPrincipal, type Principal, Public } from '@codexflow/access';
-import { APP_CONFIG, type AppConfig, ProblemException } from '@codexflow/core';
+import { APP_CONFIG, type AppConfig, AuthRateLimited, ProblemException } from '@codexflow/core';
 import { UsersService } from '@codexflow/users';
 
 import {
@@ -51,7 +51,6 @@ import {
   setCsrfCookie,
   setSessionCookies,
 } from './auth-cookies.js';
-import { AuthRateLimited } from './auth-rate-limit.js';
 import { assertCsrfToken } from './csrf.js';
 
 const ACCEPTED = { status: 'accepted' } as const;

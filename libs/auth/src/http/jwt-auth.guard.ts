@@ -21,6 +21,10 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<TUser = Principal>(error: unknown, principal: TUser | false): TUser {
+    // A check that could not run (the shared state is down) keeps its own 503.
+    if (error instanceof ProblemException) {
+      throw error;
+    }
     if (error !== null && error !== undefined) {
       throw unauthorized();
     }

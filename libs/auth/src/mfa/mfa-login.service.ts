@@ -2,7 +2,13 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
-import { KeyedMutex, OnceClaims, ProblemException, AuditRecorder } from '@codexflow/core';
+import {
+  AuditRecorder,
+  KeyedMutex,
+  OnceClaims,
+  ProblemException,
+  RateLimits,
+} from '@codexflow/core';
 import { MailService, recoveryCodeUsed } from '@codexflow/mail';
 import { type User, UsersService } from '@codexflow/users';
 
@@ -37,6 +43,7 @@ export class MfaLoginService {
     private readonly users: UsersService,
     private readonly mail: MailService,
     private readonly claims: OnceClaims,
+    private readonly rateLimits: RateLimits,
     private readonly audit: AuditRecorder,
   ) {}
 
@@ -89,6 +96,7 @@ export class MfaLoginService {
 
   private async verifyOnce(request: MfaVerifyDto): Promise<User> {
     const login = await this.findLive(request.mfaToken);
+    await this.rateLimits.consumeAccount('mfa_verify', login.userId);
 
     if (!(await this.checkFactor(login.userId, request.method, request.code))) {
       await this.logins

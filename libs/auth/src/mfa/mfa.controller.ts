@@ -13,13 +13,12 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
 import { AllowWithoutMfa, CurrentPrincipal, type Principal, Public } from '@codexflow/access';
-import { APP_CONFIG, type AppConfig, ProblemException } from '@codexflow/core';
+import { APP_CONFIG, type AppConfig, AuthRateLimited, ProblemException } from '@codexflow/core';
 import { type User, UsersService } from '@codexflow/users';
 
 import { LoginService } from '../flows/login.service.js';
 import type { TokenSet } from '../flows/token-issuer.js';
 import { setSessionCookies } from '../http/auth-cookies.js';
-import { AuthRateLimited } from '../http/auth-rate-limit.js';
 import { clientContext } from '../sessions/client-context.js';
 import { MfaFactorsService, type TotpEnrolment } from './mfa-factors.service.js';
 import { MfaLoginService } from './mfa-login.service.js';

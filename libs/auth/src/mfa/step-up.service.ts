@@ -1,7 +1,15 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 
 import type { Principal } from '@codexflow/access';
-import { KeyedMutex, ProblemException, AuditRecorder } from '@codexflow/core';
+import {
+  AuditRecorder,
+  KeyedMutex,
+  noteRateLimited,
+  ProblemException,
+  SharedState,
+  failClosed,
+  type WindowCount,
+} from '@codexflow/core';
 import { UsersService } from '@codexflow/users';
 
 import { MfaCodesService } from './mfa-codes.service.js';
@@ -11,11 +19,6 @@ import type { CodeMethod } from './mfa.schemas.js';
 /** Wrong step-up codes tolerated per user in FAILURE_WINDOW_MS before further tries get 429. */
 const MAX_FAILURES = 5;
 const FAILURE_WINDOW_MS = 15 * 60_000;
-
-interface FailureWindow {
-  count: number;
-  startedAt: number;
-}
 
 function mfaRequired(detail: string): ProblemException {
   return new ProblemException(HttpStatus.FORBIDDEN, detail);
@@ -28,13 +31,12 @@ function mfaRequired(detail: string): ProblemException {
 @Injectable()
 export class StepUpService {
   private readonly attempts = new KeyedMutex();
-  // NOTE: counted in this replica's memory, so each replica allows MAX_FAILURES on its own.
-  private readonly failures = new Map<string, FailureWindow>();
 
   constructor(
     private readonly users: UsersService,
     private readonly factors: MfaFactorsService,
     private readonly codes: MfaCodesService,
+    private readonly state: SharedState,
     private readonly audit: AuditRecorder,
   ) {}
 
@@ -50,13 +52,15 @@ export class StepUpService {
     if (mfaCode === undefined) {
       throw mfaRequired('MFA is required for this operation: send a current code as mfaCode');
     }
-    this.assertNotThrottled(principal.userId);
+    // Each try is counted before the code is checked, in the shared state, so parallel tries on
+    // several replicas cannot get past MAX_FAILURES; a right code clears the count.
+    const attempt = await this.countAttempt(principal.userId);
 
     if (await this.matches(principal.userId, methods, mfaCode)) {
-      this.failures.delete(principal.userId);
+      await failClosed(() => this.state.reset(failuresKey(principal.userId)));
       return;
     }
-    await this.recordFailure(principal.userId);
+    await this.recordFailure(principal.userId, attempt.count);
     throw mfaRequired('MFA is required for this operation: the mfaCode is wrong, used or expired');
   }
 
@@ -75,17 +79,15 @@ export class StepUpService {
     return false;
   }
 
-  private assertNotThrottled(userId: string): void {
-    const window = this.failures.get(userId);
-    if (window === undefined || window.count < MAX_FAILURES) {
-      return;
+  private async countAttempt(userId: string): Promise<WindowCount> {
+    const attempt = await failClosed(() =>
+      this.state.take(failuresKey(userId), FAILURE_WINDOW_MS, MAX_FAILURES),
+    );
+    if (attempt.allowed) {
+      return attempt;
     }
-    const retryAfterMs = window.startedAt + FAILURE_WINDOW_MS - Date.now();
-    if (retryAfterMs <= 0) {
-      this.failures.delete(userId);
-      return;
-    }
-    const retryAfter = String(Math.ceil(retryAfterMs / 1000));
+    noteRateLimited('step_up');
+    const retryAfter = String(Math.max(1, Math.ceil(attempt.resetMs / 1000)));
     throw new ProblemException(
       HttpStatus.TOO_MANY_REQUESTS,
       `Too many wrong MFA codes; try again in ${retryAfter} seconds`,
@@ -95,16 +97,8 @@ export class StepUpService {
     );
   }
 
-  /** Counts a wrong code; at the limit, outstanding step-up codes stop working as well. */
-  private async recordFailure(userId: string): Promise<void> {
-    const now = Date.now();
-    const window = this.failures.get(userId);
-    const current =
-      window === undefined || now - window.startedAt > FAILURE_WINDOW_MS
-        ? { count: 0, startedAt: now }
-        : window;
-    current.count += 1;
-    this.failures.set(userId, current);
+  /** Records a wrong code; at the limit, outstanding step-up codes stop working as well. */
+  private async recordFailure(userId: string, failures: number): Promise<void> {
     await this.audit.record({
       action: 'auth.mfa',
       resource: 'users',
@@ -113,7 +107,7 @@ export class StepUpService {
       result: 'failure',
       details: { method: 'step-up' },
     });
-    if (current.count >= MAX_FAILURES) {
+    if (failures >= MAX_FAILURES) {
       await this.codes.revokeOutstanding(userId, 'step-up');
     }
   }
@@ -136,3 +130,5 @@ export class StepUpService {
     });
   }
 }
+
+const failuresKey = (userId: string) => `step-up:failures:${userId}`;

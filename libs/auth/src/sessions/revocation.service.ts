@@ -2,7 +2,12 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
-import { isDuplicateKeyError } from '@codexflow/core';
+import {
+  type ExpiringSet,
+  isDuplicateKeyError,
+  SharedState,
+  sharedStateUnavailable,
+} from '@codexflow/core';
 
 import { Revocation } from '../schemas/revocation.schema.js';
 
@@ -13,8 +18,13 @@ const CLOCK_SKEW_ALLOWANCE_MS = 10_000;
 
 /**
  * Revoked sessions and access token ids, checked in memory so a request
- * costs no database round trip. Revocations made here apply at once; those
- * made by other replicas arrive within REVOCATION_SYNC_INTERVAL_MS.
+ * costs no round trip. Revocations made here apply at once. The database
+ * keeps them durably and each replica reads it every
+ * REVOCATION_SYNC_INTERVAL_MS; with REDIS_URL set they also go through a
+ * shared set in Redis, which brings them to every replica within
+ * milliseconds. While that set cannot be kept in step (Redis is down), every
+ * check fails closed with 503: a revoked token is never accepted because a
+ * revocation could not arrive.
  */
 @Injectable()
 export class RevocationService implements OnModuleInit, OnModuleDestroy {
@@ -22,8 +32,20 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
   private readonly revoked = new Map<string, number>();
   private readSince = new Date(0);
   private timer?: NodeJS.Timeout;
+  private readonly shared: ExpiringSet;
 
-  constructor(@InjectModel(Revocation.name) private readonly revocations: Model<Revocation>) {}
+  constructor(
+    @InjectModel(Revocation.name) private readonly revocations: Model<Revocation>,
+    private readonly state: SharedState,
+  ) {
+    this.shared = state.expiringSet('revocations');
+    this.shared.onChange((key, expiresAtMs) => {
+      // Revocations are never lifted, so only additions arrive here.
+      if (expiresAtMs !== null) {
+        this.revoked.set(key, Math.max(expiresAtMs, this.revoked.get(key) ?? 0));
+      }
+    });
+  }
 
   async onModuleInit(): Promise<void> {
     await this.sync();
@@ -43,7 +65,11 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
+  /** Throws 503 when revocations from other replicas may be missing here. */
   isRevoked(tokenId: string, sessionId: string): boolean {
+    if (!this.shared.synced) {
+      throw sharedStateUnavailable();
+    }
     const now = Date.now();
     return this.isListed(`token:${tokenId}`, now) || this.isListed(`session:${sessionId}`, now);
   }
@@ -58,7 +84,8 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async add(kind: Revocation['kind'], subjectId: string, expiresAt: Date): Promise<void> {
-    this.revoked.set(`${kind}:${subjectId}`, expiresAt.getTime());
+    const key = `${kind}:${subjectId}`;
+    this.revoked.set(key, expiresAt.getTime());
     const entry = { $set: { expiresAt, createdAt: new Date() } };
     try {
       await this.revocations.updateOne({ kind, subjectId }, entry, { upsert: true }).exec();
@@ -68,6 +95,13 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
         throw error;
       }
       await this.revocations.updateOne({ kind, subjectId }, entry).exec();
+    }
+    try {
+      await this.shared.add(key, expiresAt.getTime());
+    } catch {
+      // The database has it, so replicas read it within the sync interval; the caller learns
+      // that the immediate fan-out failed and may retry, which repeats nothing harmful.
+      throw sharedStateUnavailable();
     }
   }
 

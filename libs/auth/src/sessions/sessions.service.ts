@@ -7,6 +7,7 @@ import {
   type AppConfig,
   generatePublicId,
   OnceClaims,
+  RateLimits,
   ProblemException,
   AuditRecorder,
 } from '@codexflow/core';
@@ -43,6 +44,7 @@ export class SessionsService {
     @InjectModel(RefreshToken.name) private readonly refreshTokens: Model<RefreshToken>,
     private readonly revocations: RevocationService,
     private readonly claims: OnceClaims,
+    private readonly rateLimits: RateLimits,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditRecorder,
   ) {}
@@ -76,6 +78,7 @@ export class SessionsService {
     if (stored === null) {
       throw refreshRejected();
     }
+    await this.countRefresh(stored.sessionId);
 
     if (stored.rotatedAt !== null || !(await this.claims.claim(`refresh-token:${tokenHash}`))) {
       await this.handleReuse(stored, now);
@@ -102,6 +105,17 @@ export class SessionsService {
       result: 'success',
     });
     return { session, refreshToken };
+  }
+
+  /** Counts the refresh against the per-account limit of credential routes. */
+  private async countRefresh(sessionId: string): Promise<void> {
+    const owner = await this.sessions
+      .findOne({ publicId: sessionId }, { userId: 1 })
+      .lean<Pick<Session, 'userId'>>()
+      .exec();
+    if (owner !== null) {
+      await this.rateLimits.consumeAccount('refresh', owner.userId);
+    }
   }
 
   async findLive(sessionId: string, now = new Date()): Promise<Session | null> {

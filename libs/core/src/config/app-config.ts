@@ -54,6 +54,13 @@ export interface AppConfig {
   mail: { smtpUrl?: string; from: string };
   smsWebhookUrl?: string;
   alertWebhookUrl?: string;
+  /** Requests allowed per window: per client address, per signed-in user, and on credential routes. */
+  rateLimits: {
+    ip: RateLimitRule;
+    user: RateLimitRule;
+    /** Per address and per account, on each credential route (login, register, refresh...). */
+    auth: RateLimitRule;
+  };
   /** Security detectors, each alerting when one key's count within its window exceeds its threshold. */
   alerts: {
     /** Failed logins per account. */
@@ -82,6 +89,11 @@ export interface AppConfig {
 }
 
 /** A detector's limit: more than `threshold` hits within `windowSeconds` raise an alert. */
+export interface RateLimitRule {
+  limit: number;
+  windowSeconds: number;
+}
+
 export interface AlertRule {
   threshold: number;
   windowSeconds: number;
@@ -235,6 +247,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
         windowSeconds: variables.ALERT_SERVER_ERRORS_WINDOW_SECONDS ?? 300,
       },
       ipBlockSeconds: variables.IP_BLOCK_SECONDS ?? 900,
+    },
+    rateLimits: {
+      ip: {
+        limit: variables.RATE_LIMIT_IP_MAX ?? 2000,
+        windowSeconds: variables.RATE_LIMIT_IP_WINDOW_SECONDS ?? 300,
+      },
+      user: {
+        limit: variables.RATE_LIMIT_USER_MAX ?? 10_000,
+        windowSeconds: variables.RATE_LIMIT_USER_WINDOW_SECONDS ?? 86_400,
+      },
+      auth: {
+        limit: variables.RATE_LIMIT_AUTH_MAX ?? 10,
+        windowSeconds: variables.RATE_LIMIT_AUTH_WINDOW_SECONDS ?? 60,
+      },
     },
     bootstrapAdmin:
       variables.BOOTSTRAP_ADMIN_EMAIL && variables.BOOTSTRAP_ADMIN_PASSWORD

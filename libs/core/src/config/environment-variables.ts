@@ -78,6 +78,8 @@ function OptionalIntegerBetween(name: string, min: number, max: number): Propert
 const MAX_ALERT_THRESHOLD = 1_000_000;
 const MAX_ALERT_WINDOW_SECONDS = 86_400;
 const MAX_IP_BLOCK_SECONDS = 604_800;
+const MAX_RATE_LIMIT = 100_000_000;
+const MAX_RATE_WINDOW_SECONDS = 604_800;
 
 /** The environment as read at start; each property is validated before use. */
 export class EnvironmentVariables {
@@ -241,6 +243,24 @@ export class EnvironmentVariables {
 
   @OptionalIntegerBetween('ALERT_SERVER_ERRORS_WINDOW_SECONDS', 1, MAX_ALERT_WINDOW_SECONDS)
   ALERT_SERVER_ERRORS_WINDOW_SECONDS?: number;
+
+  @OptionalIntegerBetween('RATE_LIMIT_IP_MAX', 1, MAX_RATE_LIMIT)
+  RATE_LIMIT_IP_MAX?: number;
+
+  @OptionalIntegerBetween('RATE_LIMIT_IP_WINDOW_SECONDS', 1, MAX_RATE_WINDOW_SECONDS)
+  RATE_LIMIT_IP_WINDOW_SECONDS?: number;
+
+  @OptionalIntegerBetween('RATE_LIMIT_USER_MAX', 1, MAX_RATE_LIMIT)
+  RATE_LIMIT_USER_MAX?: number;
+
+  @OptionalIntegerBetween('RATE_LIMIT_USER_WINDOW_SECONDS', 1, MAX_RATE_WINDOW_SECONDS)
+  RATE_LIMIT_USER_WINDOW_SECONDS?: number;
+
+  @OptionalIntegerBetween('RATE_LIMIT_AUTH_MAX', 1, MAX_RATE_LIMIT)
+  RATE_LIMIT_AUTH_MAX?: number;
+
+  @OptionalIntegerBetween('RATE_LIMIT_AUTH_WINDOW_SECONDS', 1, MAX_RATE_WINDOW_SECONDS)
+  RATE_LIMIT_AUTH_WINDOW_SECONDS?: number;
 
   @Expose()
   @IsOptional()

@@ -78,21 +78,27 @@ function checkBodyHeaders(jsonLimitBytes: number, attachmentLimitBytes: number) 
  * Installs the Express layer that runs before Nest's guards: request id,
  * security headers, CORS, cookies and the JSON body parser with its limit.
  */
-export function configureHttpPipeline(app: NestExpressApplication, config: AppConfig): void {
+export function configureHttpPipeline(
+  app: NestExpressApplication,
+  config: AppConfig,
+  parts: { helmet: boolean } = { helmet: true },
+): void {
   const allowedOrigins = new Set(config.http.corsOrigins);
 
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
   app.use(requestIdMiddleware);
   app.use(app.get<HttpLogger>(HTTP_LOGGER));
-  app.use(
-    helmet({
-      contentSecurityPolicy: { useDefaults: false, directives: API_CONTENT_SECURITY_POLICY },
-      strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true, preload: true },
-      frameguard: { action: 'deny' },
-      referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-    }),
-  );
+  if (parts.helmet) {
+    app.use(
+      helmet({
+        contentSecurityPolicy: { useDefaults: false, directives: API_CONTENT_SECURITY_POLICY },
+        strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true, preload: true },
+        frameguard: { action: 'deny' },
+        referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+      }),
+    );
+  }
   // After helmet, so a request a gate stops still gets the security headers.
   app.use(app.get(HttpTraffic).middleware());
   // Responses differ by Origin whether or not it is allowed, so caches must key on it.
@@ -104,7 +110,16 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
     origin: (origin, callback) =>
       callback(null, origin !== undefined && allowedOrigins.has(origin)),
     credentials: true,
-    exposedHeaders: [REQUEST_ID_HEADER, 'ETag', 'Retry-After', 'Content-Disposition'],
+    exposedHeaders: [
+      REQUEST_ID_HEADER,
+      'ETag',
+      'Retry-After',
+      'Content-Disposition',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'RateLimit-Policy',
+    ],
     maxAge: 600,
   });
   app.use(cookieParser());

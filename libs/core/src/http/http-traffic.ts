@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 
 import type { ProblemException } from './problem-details.js';
+import { contextOfRequest } from './request-context.js';
 import { routePatternOf } from './route-tag.interceptor.js';
 
 /** One finished response, as observers see it. */
@@ -12,6 +13,8 @@ export interface FinishedResponse {
   status: number;
   durationSeconds: number;
   ipAddress: string | null;
+  /** The limit that answered 429, or null. */
+  rateLimitedBy: string | null;
 }
 
 /** Decides before routing whether a request may go on; returns the problem that stops it. */
@@ -47,6 +50,7 @@ export class HttpTraffic {
           status: response.statusCode,
           durationSeconds: Number(process.hrtime.bigint() - started) / 1e9,
           ipAddress: request.ip ?? null,
+          rateLimitedBy: contextOfRequest(request)?.rateLimitedBy ?? null,
         };
         for (const observer of this.observers) {
           observer(finished);

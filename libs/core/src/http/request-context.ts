@@ -16,6 +16,8 @@ export interface RequestContext {
   userId: string | null;
   /** Set once any audit event of this request is written, so the route's own event is not added. */
   audited: boolean;
+  /** The limit that turned this request away with 429, for the metrics. */
+  rateLimitedBy: string | null;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -34,7 +36,23 @@ export function requestContextOf(request: Request): RequestContext {
     userAgent: typeof userAgent === 'string' ? userAgent.slice(0, USER_AGENT_MAX_LENGTH) : null,
     userId: null,
     audited: false,
+    rateLimitedBy: null,
   };
+}
+
+const CONTEXT_OF_REQUEST = new WeakMap<Request, RequestContext>();
+
+/** The context of `request`, also after it finished; undefined when it ended before the context began. */
+export function contextOfRequest(request: Request): RequestContext | undefined {
+  return CONTEXT_OF_REQUEST.get(request);
+}
+
+/** Records which limit turned the current request away, so the metrics can count it by name. */
+export function noteRateLimited(limiter: string): void {
+  const context = currentRequestContext();
+  if (context !== undefined) {
+    context.rateLimitedBy = limiter;
+  }
 }
 
 /**
@@ -47,5 +65,7 @@ export function requestContextMiddleware(
   _response: Response,
   next: NextFunction,
 ): void {
-  storage.run(requestContextOf(request), next);
+  const context = requestContextOf(request);
+  CONTEXT_OF_REQUEST.set(request, context);
+  storage.run(context, next);
 }

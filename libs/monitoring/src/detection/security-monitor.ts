@@ -9,13 +9,13 @@ import {
   type AuditedEvent,
   type FinishedResponse,
   HttpTraffic,
+  SharedState,
 } from '@codexflow/core';
 
 import { SecurityAlerts } from '../alerts/security-alerts.js';
 import { canonicalIp } from '../ip-blocking/ip-address.js';
 import { IpBlockList } from '../ip-blocking/ip-block-list.js';
 import { type Crossing, ThresholdDetector } from './threshold-detector.js';
-import { WindowCounter } from './window-counter.js';
 
 /** Key of the server error detector, which counts over every client and route together. */
 export const ALL_REQUESTS_KEY = 'all';
@@ -35,7 +35,7 @@ export class SecurityMonitor implements OnModuleInit {
   readonly serverErrors: ThresholdDetector;
 
   constructor(
-    counter: WindowCounter,
+    counter: SharedState,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly traffic: HttpTraffic,
     private readonly feed: AuditFeed,

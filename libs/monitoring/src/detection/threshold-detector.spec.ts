@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { ThresholdDetector } from './threshold-detector.js';
-import { InMemoryWindowCounter } from './window-counter.js';
+import { InMemoryWindowCounter } from '@codexflow/core';
 
 const RULE = { threshold: 3, windowSeconds: 60 };
 

@@ -1,7 +1,6 @@
-import type { AppConfig } from '@codexflow/core';
+import type { AppConfig, WindowCounter } from '@codexflow/core';
 
 import type { DetectorName } from '../metrics/metrics.js';
-import type { WindowCounter } from './window-counter.js';
 
 /** A detector's limit: more than `threshold` hits within `windowSeconds` raise an alert. */
 export type AlertRule = AppConfig['alerts']['serverErrors'];

@@ -16,10 +16,12 @@ import {
   type AppConfig,
   AuditRecorder,
   CursorCodec,
+  type ExpiringSet,
   HttpTraffic,
   isDuplicateKeyError,
   type Page,
   ProblemException,
+  SharedState,
 } from '@codexflow/core';
 
 import { BlockedIp } from './blocked-ip.schema.js';
@@ -43,7 +45,9 @@ export interface BlockedIpEntry {
  * Client addresses blocked by the monitor. The database stores the list, so
  * blocks outlive a restart and reach every replica. Each replica keeps the
  * unexpired entries in memory for its request gate and reads them again every
- * BLOCK_SYNC_INTERVAL_MS. A block or unblock made here applies here at once.
+ * BLOCK_SYNC_INTERVAL_MS. A block or unblock made here applies here at once;
+ * with REDIS_URL set it also goes through a shared set in Redis, which brings
+ * it to every other replica within milliseconds.
  */
 @Injectable()
 export class IpBlockList implements OnModuleInit, OnModuleDestroy {
@@ -54,14 +58,19 @@ export class IpBlockList implements OnModuleInit, OnModuleDestroy {
   /** Addresses blocked or unblocked here while a read was in flight, which that read must not undo. */
   private readonly changedWhileSyncing = new Set<string>();
   private timer?: NodeJS.Timeout;
+  private readonly shared: ExpiringSet;
 
   constructor(
     @InjectModel(BlockedIp.name) private readonly entries: Model<BlockedIp>,
     private readonly traffic: HttpTraffic,
     private readonly cursors: CursorCodec,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    state: SharedState,
     @Optional() private readonly audit?: AuditRecorder,
-  ) {}
+  ) {
+    this.shared = state.expiringSet('blocked-ips');
+    this.shared.onChange((ip, expiresAtMs) => this.setLocal(ip, expiresAtMs ?? undefined));
+  }
 
   async onModuleInit(): Promise<void> {
     await this.sync();
@@ -102,6 +111,7 @@ export class IpBlockList implements OnModuleInit, OnModuleDestroy {
       }
       await this.entries.updateOne({ _id: ip }, entry).exec();
     }
+    await this.announce(() => this.shared.add(ip, expiresAt.getTime()));
 
     await this.audit
       ?.record({
@@ -144,7 +154,20 @@ export class IpBlockList implements OnModuleInit, OnModuleDestroy {
     );
     await this.entries.deleteOne({ _id: ip }).exec();
     this.setLocal(ip, undefined);
+    await this.announce(() => this.shared.delete(ip));
     return true;
+  }
+
+  /** Tells the other replicas at once; if Redis fails they still read the database within seconds. */
+  private async announce(change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        'announcing a block list change through Redis failed; other replicas see it at their next read',
+      );
+    }
   }
 
   /** Lists the unexpired blocks, ordered by address. */

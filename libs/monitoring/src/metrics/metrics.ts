@@ -103,6 +103,9 @@ export class Metrics implements OnModuleInit {
       },
       response.durationSeconds,
     );
+    if (response.status === 429 && response.rateLimitedBy !== null) {
+      this.rateLimited(response.rateLimitedBy);
+    }
   }
 
   /** Counts a failed authentication. `reason` is a snake_case word such as `invalid_credentials`. */

@@ -126,4 +126,42 @@ describe(InMemoryWindowCounter.name, () => {
       expect(await counter.hit('recent', MINUTE_MS)).toBe(2);
     });
   });
+
+  describe('take', () => {
+    it('adds hits up to the limit and refuses the rest without counting them', async () => {
+      const counter = new InMemoryWindowCounter({ sweep: false });
+
+      const taken = [];
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        taken.push(await counter.take('a', MINUTE_MS, 3));
+      }
+
+      expect(taken.map((result) => result.allowed)).toEqual([true, true, true, false, false]);
+      expect(taken.map((result) => result.count)).toEqual([1, 2, 3, 3, 3]);
+    });
+
+    it('reports when the oldest hit leaves the window', async () => {
+      const clock = manualClock();
+      const counter = new InMemoryWindowCounter({ now: clock.now, sweep: false });
+      await counter.take('a', MINUTE_MS, 2);
+      clock.advance(20_000);
+      await counter.take('a', MINUTE_MS, 2);
+
+      const refused = await counter.take('a', MINUTE_MS, 2);
+
+      expect(refused).toEqual({ allowed: false, count: 2, resetMs: 40_000 });
+      clock.advance(40_000);
+      expect(await counter.take('a', MINUTE_MS, 2)).toMatchObject({ allowed: true, count: 2 });
+    });
+
+    it('reports nothing to wait for on an empty key', async () => {
+      const counter = new InMemoryWindowCounter({ sweep: false });
+
+      expect(await counter.take('a', MINUTE_MS, 0)).toEqual({
+        allowed: false,
+        count: 0,
+        resetMs: 0,
+      });
+    });
+  });
 });

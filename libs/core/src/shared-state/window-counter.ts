@@ -1,15 +1,30 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 
+/** What one attempt to add a hit found. */
+export interface WindowCount {
+  /** False when the window already held `limit` hits, so this one was not added. */
+  allowed: boolean;
+  /** Hits within the window after this attempt. */
+  count: number;
+  /** Milliseconds until the oldest counted hit leaves the window and the count drops. */
+  resetMs: number;
+}
+
 /**
  * Counts hits per key within a sliding time window. The methods are async so
  * that a store shared by every replica, such as Redis, can implement them.
  */
 export abstract class WindowCounter {
-  /** Adds one hit to `key` and resolves with the hits within the last `windowMs`, this one included. */
-  abstract hit(key: string, windowMs: number): Promise<number>;
+  /** Adds one hit to `key` unless the last `windowMs` already hold `limit` of them. */
+  abstract take(key: string, windowMs: number, limit: number): Promise<WindowCount>;
 
   /** Forgets every hit of `key`. */
   abstract reset(key: string): Promise<void>;
+
+  /** Adds one hit to `key` and resolves with the hits within the last `windowMs`, this one included. */
+  async hit(key: string, windowMs: number): Promise<number> {
+    return (await this.take(key, windowMs, Number.POSITIVE_INFINITY)).count;
+  }
 }
 
 /** Each window is cut into this many buckets, the precision with which hits expire. */
@@ -61,31 +76,34 @@ export class InMemoryWindowCounter extends WindowCounter implements OnModuleDest
     }
   }
 
-  hit(key: string, windowMs: number): Promise<number> {
+  take(key: string, windowMs: number, limit: number): Promise<WindowCount> {
     const now = this.now();
     let series = this.series.get(key);
     if (series === undefined || series.windowMs !== windowMs) {
-      series = {
-        windowMs,
-        bucketMs: Math.max(1, Math.ceil(windowMs / BUCKETS_PER_WINDOW)),
-        buckets: [],
-      };
+      series = { windowMs, bucketMs: bucketLength(windowMs), buckets: [] };
     }
     this.series.delete(key);
     this.series.set(key, series);
-
-    const index = Math.floor(now / series.bucketMs);
-    const newest = series.buckets.at(-1);
-    // A clock that stepped back adds to the newest bucket rather than reorder them.
-    if (newest !== undefined && newest.index >= index) {
-      newest.hits += 1;
-    } else {
-      series.buckets.push({ index, hits: 1 });
-    }
     dropExpired(series, now);
+
+    let count = series.buckets.reduce((total, bucket) => total + bucket.hits, 0);
+    const allowed = count < limit;
+    if (allowed) {
+      const index = Math.floor(now / series.bucketMs);
+      const newest = series.buckets.at(-1);
+      // A clock that stepped back adds to the newest bucket rather than reorder them.
+      if (newest !== undefined && newest.index >= index) {
+        newest.hits += 1;
+      } else {
+        series.buckets.push({ index, hits: 1 });
+      }
+      count += 1;
+    }
     this.dropOverflow();
 
-    return Promise.resolve(series.buckets.reduce((total, bucket) => total + bucket.hits, 0));
+    const oldest = series.buckets[0];
+    const resetMs = oldest === undefined ? 0 : oldest.index * series.bucketMs + windowMs - now;
+    return Promise.resolve({ allowed, count, resetMs: Math.max(0, resetMs) });
   }
 
   reset(key: string): Promise<void> {
@@ -121,6 +139,11 @@ export class InMemoryWindowCounter extends WindowCounter implements OnModuleDest
       this.series.delete(key);
     }
   }
+}
+
+/** Length of one bucket; Redis uses the same cut so both stores count alike. */
+export function bucketLength(windowMs: number): number {
+  return Math.max(1, Math.ceil(windowMs / BUCKETS_PER_WINDOW));
 }
 
 /** Removes the buckets that start at or before `now - windowMs`. */

@@ -1,0 +1,16 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const AUTH_RATE_LIMITED = 'codexflow:auth-rate-limited';
+export const NOT_RATE_LIMITED = 'codexflow:not-rate-limited';
+
+/**
+ * Marks a credential route (login, register, password reset, MFA, refresh):
+ * on top of the limits of every route it gets RATE_LIMIT_AUTH_MAX requests
+ * per RATE_LIMIT_AUTH_WINDOW_SECONDS per client address and per account.
+ * The account is the `email` of the body when the route takes one; routes
+ * that find the account later count it through RateLimits.consumeAccount.
+ */
+export const AuthRateLimited = () => SetMetadata(AUTH_RATE_LIMITED, true);
+
+/** Exempts a route from every rate limit: only the probes the orchestrator sends. */
+export const NotRateLimited = () => SetMetadata(NOT_RATE_LIMITED, true);

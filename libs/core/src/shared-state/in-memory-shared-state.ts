@@ -1,0 +1,115 @@
+import type { OnModuleDestroy } from '@nestjs/common';
+
+import type { ExpiringSet, MemberListener } from './shared-state.js';
+import { SharedState } from './shared-state.js';
+import { InMemoryWindowCounter, type WindowCount } from './window-counter.js';
+
+/** Expired entries are swept after this many writes, so entries never read again do not pile up. */
+const SWEEP_EVERY_ADDS = 1_000;
+
+function sweepExpired<T>(entries: Map<string, T>, expiryOf: (entry: T) => number): void {
+  const now = Date.now();
+  for (const [key, entry] of entries) {
+    if (expiryOf(entry) <= now) {
+      entries.delete(key);
+    }
+  }
+}
+
+/** A set held in this process only; no other replica changes it, so listeners are never called. */
+class LocalExpiringSet implements ExpiringSet {
+  readonly synced = true;
+  private readonly members = new Map<string, number>();
+  private addsSinceSweep = 0;
+
+  has(member: string): boolean {
+    const expiresAtMs = this.members.get(member);
+    if (expiresAtMs === undefined) {
+      return false;
+    }
+    if (expiresAtMs <= Date.now()) {
+      this.members.delete(member);
+      return false;
+    }
+    return true;
+  }
+
+  add(member: string, expiresAtMs: number): Promise<void> {
+    this.addsSinceSweep += 1;
+    if (this.addsSinceSweep >= SWEEP_EVERY_ADDS) {
+      this.addsSinceSweep = 0;
+      sweepExpired(this.members, (expiresAt) => expiresAt);
+    }
+    this.members.set(member, Math.max(expiresAtMs, this.members.get(member) ?? 0));
+    return Promise.resolve();
+  }
+
+  delete(member: string): Promise<void> {
+    this.members.delete(member);
+    return Promise.resolve();
+  }
+
+  onChange(_listener: MemberListener): void {
+    // Nothing changes this set from outside the process.
+  }
+}
+
+/** Shared state for a single replica: everything lives in this process and is lost on restart. */
+export class InMemorySharedState extends SharedState implements OnModuleDestroy {
+  readonly shared = false;
+  private readonly windows = new InMemoryWindowCounter();
+  private readonly values = new Map<string, { value: string; expiresAtMs: number }>();
+  private readonly sets = new Map<string, LocalExpiringSet>();
+  private writesSinceSweep = 0;
+
+  take(key: string, windowMs: number, limit: number): Promise<WindowCount> {
+    return this.windows.take(key, windowMs, limit);
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.windows.reset(key);
+  }
+
+  read(key: string): Promise<string | null> {
+    const entry = this.values.get(key);
+    if (entry !== undefined && entry.expiresAtMs <= Date.now()) {
+      this.values.delete(key);
+      return Promise.resolve(null);
+    }
+    return Promise.resolve(entry?.value ?? null);
+  }
+
+  write(key: string, value: string, ttlMs: number): Promise<void> {
+    this.writesSinceSweep += 1;
+    if (this.writesSinceSweep >= SWEEP_EVERY_ADDS) {
+      this.writesSinceSweep = 0;
+      sweepExpired(this.values, (entry) => entry.expiresAtMs);
+    }
+    this.values.set(key, { value, expiresAtMs: Date.now() + ttlMs });
+    return Promise.resolve();
+  }
+
+  async remove(...keys: string[]): Promise<void> {
+    for (const key of keys) {
+      this.values.delete(key);
+      await this.windows.reset(key);
+    }
+  }
+
+  expiringSet(name: string): ExpiringSet {
+    let set = this.sets.get(name);
+    if (set === undefined) {
+      set = new LocalExpiringSet();
+      this.sets.set(name, set);
+    }
+    return set;
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  onModuleDestroy(): void {
+    this.windows.onModuleDestroy();
+  }
+}

@@ -1,0 +1,139 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { RedisSharedState } from '@codexflow/core';
+import { type RedisServer, startRedisServer } from '@codexflow/testing';
+
+async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 3_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`the condition did not hold within ${timeoutMs} ms`);
+    }
+    await delay(20);
+  }
+}
+
+describe(RedisSharedState.name, () => {
+  let redis: RedisServer;
+  const states: RedisSharedState[] = [];
+
+  /** A connected state, as one replica holds it. */
+  const connect = async (): Promise<RedisSharedState> => {
+    const state = new RedisSharedState(redis.url);
+    states.push(state);
+    state.onModuleInit();
+    await eventually(async () => {
+      try {
+        await state.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    return state;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+
+  afterEach(async () => {
+    await Promise.all(states.splice(0).map((state) => state.onModuleDestroy()));
+  });
+
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it('counts one window for every replica and refuses past the limit', async () => {
+    const [first, second] = [await connect(), await connect()];
+
+    const taken = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      taken.push(await (attempt % 2 === 0 ? first : second).take('window', 60_000, 4));
+    }
+
+    expect(taken.map((result) => result.allowed)).toEqual([true, true, true, true, false, false]);
+    expect(taken.map((result) => result.count)).toEqual([1, 2, 3, 4, 4, 4]);
+    expect(taken[5]!.resetMs).toBeGreaterThan(58_000);
+    expect(taken[5]!.resetMs).toBeLessThanOrEqual(61_000);
+  });
+
+  it('lets hits expire with their window', async () => {
+    const state = await connect();
+    await state.take('short', 600, 1);
+
+    expect((await state.take('short', 600, 1)).allowed).toBe(false);
+    await delay(700);
+    expect(await state.take('short', 600, 1)).toMatchObject({ allowed: true, count: 1 });
+  });
+
+  it('forgets a window on reset, and values on remove or expiry', async () => {
+    const state = await connect();
+    await state.hit('reset-me', 60_000);
+    await state.reset('reset-me');
+    await state.write('value', 'kept', 60_000);
+    await state.write('brief', 'gone soon', 100);
+
+    expect(await state.hit('reset-me', 60_000)).toBe(1);
+    expect(await state.read('value')).toBe('kept');
+    await state.remove('value');
+    expect(await state.read('value')).toBeNull();
+    await delay(200);
+    expect(await state.read('brief')).toBeNull();
+  });
+
+  it('brings additions and removals of a set to every replica', async () => {
+    const [first, second] = [await connect(), await connect()];
+    const here = first.expiringSet('members');
+    const there = second.expiringSet('members');
+    await eventually(() => here.synced && there.synced);
+    const heard: Array<[string, number | null]> = [];
+    there.onChange((member, expiresAtMs) => heard.push([member, expiresAtMs]));
+
+    const expiresAtMs = Date.now() + 60_000;
+    await here.add('m1', expiresAtMs);
+    await eventually(() => there.has('m1'));
+    await here.delete('m1');
+    await eventually(() => !there.has('m1'));
+
+    expect(heard).toEqual([
+      ['m1', expiresAtMs],
+      ['m1', null],
+    ]);
+  });
+
+  it('loads what was added before a replica started, without the expired members', async () => {
+    const first = await connect();
+    const set = first.expiringSet('preloaded');
+    await eventually(() => set.synced);
+    await set.add('live', Date.now() + 60_000);
+    await set.add('expiring', Date.now() + 100);
+    await delay(200);
+
+    const late = (await connect()).expiringSet('preloaded');
+    await eventually(() => late.synced);
+
+    expect(late.has('live')).toBe(true);
+    expect(late.has('expiring')).toBe(false);
+  });
+
+  it('turns unsynced and fails commands while Redis is down, then reloads', async () => {
+    const state = await connect();
+    const set = state.expiringSet('outage');
+    await eventually(() => set.synced);
+
+    await redis.kill();
+
+    await eventually(() => !set.synced);
+    await expect(state.ping()).rejects.toThrow();
+    await expect(state.take('outage', 60_000, 10)).rejects.toThrow();
+
+    await redis.restart();
+    await eventually(() => set.synced, 5_000);
+    await state.ping();
+    expect((await state.take('outage', 60_000, 10)).allowed).toBe(true);
+  });
+});
