@@ -4,6 +4,7 @@ import { applyRetentionCommand, purgeErasedCommand, verifyAuditCommand } from '.
 import { type JobCommand, formatHelp } from './commands.js';
 import { buildEmbeddedDatabaseCommand } from './embedded-database-build.command.js';
 import { rotateEncryptionCommand } from './encryption-rotate.command.js';
+import { seedDemoCommand } from './demo-seed.command.js';
 
 const EXIT_USAGE = 2;
 
@@ -13,6 +14,7 @@ const commands: JobCommand[] = [
   verifyAuditCommand,
   applyRetentionCommand,
   purgeErasedCommand,
+  seedDemoCommand,
 ];
 
 const helpCommand: JobCommand = {
