@@ -67,7 +67,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         done: (error: unknown, key?: string) => void,
       ) => {
         try {
-          done(null, signer.resolveAccessTokenKey(rawJwt));
+          // jsonwebtoken takes a KeyObject as well, although passport-jwt's types name only
+          // strings and buffers; a parsed key spares each request parsing the PEM again.
+          done(null, signer.resolveAccessTokenKey(rawJwt) as unknown as string);
         } catch (error) {
           done(error);
         }

@@ -327,10 +327,10 @@ describe(TokenSigner.name, () => {
   });
 
   describe('resolveAccessTokenKey', () => {
-    it('returns the PEM public key of the kid', () => {
+    it('returns the public key object of the kid', () => {
       const { token } = signer.signAccessToken(CLAIMS);
 
-      expect(signer.resolveAccessTokenKey(token)).toBe(ring.publicKeyPem('old'));
+      expect(signer.resolveAccessTokenKey(token)).toBe(ring.publicKey('old'));
     });
 
     it('returns a key that verifies with the shared options', () => {
