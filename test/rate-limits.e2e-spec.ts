@@ -1,4 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 
 import { type SmtpSink, startSmtpSink, type TestApp } from '@codexflow/testing';
 
@@ -106,6 +110,19 @@ describe('rate limits with the default settings', () => {
     expect(limited.body?.detail).toMatch(/this client address on this route/);
     // The same accounts from another address are still only refused for their passwords.
     expect((await login('127.0.0.6', port, uniqueEmail('ip-limit'))).status).toBe(401);
+  });
+
+  it('writes nothing to the audit trail for a rate-limited request', async () => {
+    const events = testApp.app.get<Connection>(getConnectionToken()).db!.collection('audit_events');
+    const before = await events.countDocuments();
+
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      expect((await login('127.0.0.5', port, uniqueEmail('ip-limit'))).status).toBe(429);
+    }
+    // The exception filter records failures without waiting, so give a stray write time to land.
+    await delay(300);
+
+    expect(await events.countDocuments()).toBe(before);
   });
 
   it('ignores a forged X-Forwarded-For when no proxy is trusted', async () => {

@@ -132,5 +132,12 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
       this.revoked.set(`${entry.kind}:${entry.subjectId}`, entry.expiresAt.getTime());
     }
     this.readSince = startedAt;
+    // Entries of tokens that are never presented again would otherwise stay until a restart.
+    const now = startedAt.getTime();
+    for (const [key, expiresAt] of this.revoked) {
+      if (expiresAt <= now) {
+        this.revoked.delete(key);
+      }
+    }
   }
 }

@@ -103,6 +103,12 @@ function describeHttpException(exception: HttpException): Rendered {
  * error under that id. A failed mutating route is also recorded in the audit
  * trail here, because guards reject before any interceptor runs.
  */
+/** Rate-limited (429) and fail-closed (503) answers, which the audit trail does not record. */
+const UNRECORDED_STATUSES = new Set<number>([
+  HttpStatus.TOO_MANY_REQUESTS,
+  HttpStatus.SERVICE_UNAVAILABLE,
+]);
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemDetailsFilter.name);
@@ -165,10 +171,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     };
   }
 
-  /** Records the failure of a mutating route unless the service already recorded the request. */
+  /**
+   * Records the failure of a mutating route unless the service already recorded the request.
+   * Requests turned away by a rate limit (429) or while a shared check cannot run (503) write
+   * nothing: a flood must not buy database writes, and the metrics count them instead.
+   */
   private recordFailure(request: Request, status: number): void {
     const named = routeAction(request.method, routePatternOf(request));
-    if (this.audit === undefined || named === undefined || currentRequestContext()?.audited) {
+    if (
+      this.audit === undefined ||
+      named === undefined ||
+      UNRECORDED_STATUSES.has(status) ||
+      currentRequestContext()?.audited
+    ) {
       return;
     }
     const parameter = named.idParameter === null ? undefined : request.params[named.idParameter];

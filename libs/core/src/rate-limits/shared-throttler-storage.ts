@@ -21,9 +21,17 @@ interface ThrottlerRecord {
 export class SharedThrottlerStorage implements ThrottlerStorage {
   constructor(private readonly state: SharedState) {}
 
-  async increment(key: string, ttlMs: number, limit: number): Promise<ThrottlerRecord> {
+  async increment(
+    key: string,
+    ttlMs: number,
+    limit: number,
+    _blockDurationMs: number,
+    throttlerName: string,
+  ): Promise<ThrottlerRecord> {
     // Without the shared counters no replica can tell whether the caller is over its limit.
-    const taken = await failClosed(() => this.state.take(`rate:${key}`, ttlMs, limit));
+    const taken = await failClosed(() =>
+      this.state.take(`rate:${throttlerName}:${key}`, ttlMs, limit),
+    );
     const seconds = Math.max(1, Math.ceil(taken.resetMs / 1000));
     return {
       totalHits: taken.allowed ? taken.count : taken.count + 1,

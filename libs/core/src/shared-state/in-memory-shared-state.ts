@@ -54,20 +54,33 @@ class LocalExpiringSet implements ExpiringSet {
   }
 }
 
+/**
+ * Window keys of existing accounts: lockouts, step-up failures and the per-user quota. They get
+ * a counter of their own, so a flood of new client addresses or e-mail addresses, which fills
+ * the other counter up to its bound, cannot push an account's failures out.
+ */
+const ACCOUNT_KEY = /^(?:lockout:|step-up:|rate:user:)/;
+/** Accounts are far fewer than client addresses, but the bound still keeps memory finite. */
+const MAX_ACCOUNT_KEYS = 1_000_000;
+
 /** Shared state for a single replica: everything lives in this process and is lost on restart. */
 export class InMemorySharedState extends SharedState implements OnModuleDestroy {
   readonly shared = false;
+  // NOTE: past 100,000 keys the least recently counted client address or e-mail address is
+  // forgotten, so one replica without Redis can be made to forget per-address and per-e-mail
+  // counts; the account lockout is kept apart and does not reset that way.
   private readonly windows = new InMemoryWindowCounter();
+  private readonly accountWindows = new InMemoryWindowCounter({ maxKeys: MAX_ACCOUNT_KEYS });
   private readonly values = new Map<string, { value: string; expiresAtMs: number }>();
   private readonly sets = new Map<string, LocalExpiringSet>();
   private writesSinceSweep = 0;
 
   take(key: string, windowMs: number, limit: number): Promise<WindowCount> {
-    return this.windows.take(key, windowMs, limit);
+    return this.counterFor(key).take(key, windowMs, limit);
   }
 
   async reset(key: string): Promise<void> {
-    await this.windows.reset(key);
+    await this.counterFor(key).reset(key);
   }
 
   read(key: string): Promise<string | null> {
@@ -92,7 +105,7 @@ export class InMemorySharedState extends SharedState implements OnModuleDestroy 
   async remove(...keys: string[]): Promise<void> {
     for (const key of keys) {
       this.values.delete(key);
-      await this.windows.reset(key);
+      await this.counterFor(key).reset(key);
     }
   }
 
@@ -111,5 +124,10 @@ export class InMemorySharedState extends SharedState implements OnModuleDestroy 
 
   onModuleDestroy(): void {
     this.windows.onModuleDestroy();
+    this.accountWindows.onModuleDestroy();
+  }
+
+  private counterFor(key: string): InMemoryWindowCounter {
+    return ACCOUNT_KEY.test(key) ? this.accountWindows : this.windows;
   }
 }

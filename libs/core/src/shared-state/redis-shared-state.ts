@@ -13,6 +13,7 @@ const CONNECT_TIMEOUT_MS = 2_000;
 /** Reconnection delay grows with each try up to this, so service resumes soon after Redis does. */
 const MAX_RECONNECT_DELAY_MS = 1_000;
 const NO_LIMIT = -1;
+const PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Sliding window in the same 60 buckets as the in-memory counter, one hash
@@ -136,8 +137,18 @@ class RedisExpiringSet implements ExpiringSet {
     this.loaded = false;
   }
 
+  /** Drops expired members, which lookups alone would keep until they are asked for again. */
+  prune(now = Date.now()): void {
+    for (const [member, expiresAtMs] of this.members) {
+      if (expiresAtMs <= now) {
+        this.members.delete(member);
+      }
+    }
+  }
+
   async reload(): Promise<void> {
     const now = Date.now();
+    this.prune(now);
     const entries = await this.owner.client.zrangebyscore(this.key, now, '+inf', 'WITHSCORES');
     for (let index = 0; index + 1 < entries.length; index += 2) {
       this.apply({ member: entries[index]!, expiresAtMs: Number(entries[index + 1]) }, true);
@@ -180,6 +191,7 @@ export class RedisSharedState extends SharedState implements OnModuleInit, OnMod
   private readonly sets = new Map<string, RedisExpiringSet>();
   private subscriberReady = false;
   private outage = false;
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(url: string) {
     super();
@@ -219,6 +231,12 @@ export class RedisSharedState extends SharedState implements OnModuleInit, OnMod
   }
 
   onModuleInit(): void {
+    this.pruneTimer = setInterval(() => {
+      for (const set of this.sets.values()) {
+        set.prune();
+      }
+    }, PRUNE_INTERVAL_MS);
+    this.pruneTimer.unref();
     // Start-up does not wait for Redis: readiness reports 503 until it is connected.
     for (const connection of [this.client, this.subscriber]) {
       connection.connect().catch((error: unknown) => this.reportOutage(error as Error));
@@ -226,6 +244,7 @@ export class RedisSharedState extends SharedState implements OnModuleInit, OnMod
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.pruneTimer);
     await Promise.allSettled([this.client.quit(), this.subscriber.quit()]);
   }
 

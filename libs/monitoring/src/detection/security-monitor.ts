@@ -60,6 +60,8 @@ export class SecurityMonitor implements OnModuleInit {
 
   observeResponse(response: FinishedResponse): void {
     if (response.status === 401 && response.ipAddress !== null) {
+      // NOTE: counted and blocked per full address, while the rate limits count IPv6 per /64,
+      // so an IPv6 client that rotates within its /64 is never blocked, only rate-limited.
       const ip = canonicalIp(response.ipAddress) ?? response.ipAddress;
       this.track(this.unauthorizedResponses, ip, (crossing) => this.blockAddress(crossing));
     }
