@@ -67,7 +67,9 @@ export function createHttpLogger(config: AppConfig): HttpLogger {
       customErrorMessage: () => 'request failed',
       quietReqLogger: true,
     },
-    pino.destination({ dest: config.logDestination === 'stderr' ? 2 : 1, sync: true }),
+    // Asynchronous, so no request waits for its log line to reach the disk or the pipe; pino
+    // flushes what is buffered when the process exits.
+    pino.destination({ dest: config.logDestination === 'stderr' ? 2 : 1, sync: false }),
   );
 }
 
