@@ -143,6 +143,12 @@ describe('tasks', () => {
       ['projectId', { projectId: 'prj_00000000000000000000' }, 'projectId'],
       ['key', { key: 'X-1' }, 'key'],
       ['an operator', { title: { $ne: '' } }, 'title'],
+      ['100,000 labels', { labels: Array.from({ length: 100_000 }, () => 'l') }, 'labels'],
+      [
+        '50,000 unknown properties',
+        Object.fromEntries(Array.from({ length: 50_000 }, (_, index) => [`p${index}`, 1])),
+        'body',
+      ],
     ])('rejects %s', async (_case, body, field) => {
       const response = await createTask(developer, body);
 

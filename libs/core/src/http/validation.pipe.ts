@@ -30,19 +30,41 @@ function uniqueErrors(errors: FieldError[]): FieldError[] {
 /** Keys that could reach an object's prototype if a library ever merged the input. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_SCAN_DEPTH = 32;
+/**
+ * No request shape needs more; past these the body is rejected before class-validator sees
+ * it, because its error list for tens of thousands of unknown properties takes seconds.
+ */
+const MAX_PROPERTIES = 100;
+const MAX_ITEMS = 1_000;
 
 function findForbiddenKeys(value: unknown, path: string, depth: number, found: FieldError[]): void {
   if (value === null || typeof value !== 'object') {
     return;
   }
+  const subject = path === '' ? 'the body' : path;
   if (depth > MAX_SCAN_DEPTH) {
     found.push({
       field: path,
-      message: `${path} is nested more than ${MAX_SCAN_DEPTH} levels deep`,
+      message: `${subject} is nested more than ${MAX_SCAN_DEPTH} levels deep`,
     });
     return;
   }
-  for (const key of Object.keys(value)) {
+  if (Array.isArray(value) && value.length > MAX_ITEMS) {
+    found.push({
+      field: path === '' ? 'body' : path,
+      message: `${subject} has more than ${MAX_ITEMS} items`,
+    });
+    return;
+  }
+  const keys = Object.keys(value);
+  if (!Array.isArray(value) && keys.length > MAX_PROPERTIES) {
+    found.push({
+      field: path === '' ? 'body' : path,
+      message: `${subject} has more than ${MAX_PROPERTIES} properties`,
+    });
+    return;
+  }
+  for (const key of keys) {
     const field = path ? `${path}.${key}` : key;
     if (FORBIDDEN_KEYS.has(key)) {
       found.push({ field, message: `${field} is not an allowed property` });
