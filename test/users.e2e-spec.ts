@@ -42,6 +42,20 @@ describe('users', () => {
     return inviteUser(testApp, sink, adminToken, role);
   }
 
+  it('lists the grants of the access token without MFA', async () => {
+    const developer = await invited('developer');
+
+    const response = await testApp.http
+      .get('/v1/users/me/permissions')
+      .set('Authorization', `Bearer ${developer.accessToken}`);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ userId: developer.id, role: 'developer', amr: ['pwd'] });
+    expect(response.body.permissions).toContain('tasks:create:team');
+    expect(Date.parse(response.body.tokenExpiresAt as string)).toBeGreaterThan(Date.now());
+    expect((await testApp.http.get('/v1/users/me/permissions')).status).toBe(401);
+  });
+
   it('creates the bootstrap admin as a verified admin', async () => {
     const me = await testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${adminToken}`);
 

@@ -40,6 +40,15 @@ import {
 
 const userIdPipe = new PublicIdPipe('usr', 'user');
 
+/** The grants of the caller's access token. */
+interface PermissionsResponse {
+  userId: string;
+  role: string;
+  permissions: string[];
+  amr: string[];
+  tokenExpiresAt: string;
+}
+
 @ApiTags('users')
 @ApiBearerAuth()
 @Controller('users')
@@ -54,6 +63,25 @@ export class UsersController {
   @ApiOperation({ summary: 'Your profile' })
   async me(@CurrentPrincipal() principal: Principal): Promise<UserResponseDto> {
     return toUserResponse(await this.accounts.getActive(principal.userId));
+  }
+
+  /**
+   * Lists what the access token allows, read from the verified token alone, so front ends can
+   * shape their screens without a database read per call.
+   */
+  @Get('me/permissions')
+  @AllowWithoutMfa()
+  @ApiOperation({
+    summary: 'Your role, permissions and sign-in methods, as your token grants them',
+  })
+  permissions(@CurrentPrincipal() principal: Principal): PermissionsResponse {
+    return {
+      userId: principal.userId,
+      role: principal.role,
+      permissions: principal.permissions,
+      amr: principal.amr,
+      tokenExpiresAt: principal.tokenExpiresAt.toISOString(),
+    };
   }
 
   @Patch('me')
