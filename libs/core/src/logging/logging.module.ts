@@ -38,6 +38,26 @@ export function serializeResponse(response: ServerResponse) {
   return { statusCode: response.statusCode };
 }
 
+/** Fields that have a serializer above, which masks them; pino applies serializers after formatters. */
+const SERIALIZED_FIELDS = new Set(['req', 'res', 'err']);
+
+/**
+ * Masks every field of a log line except those a serializer masks. pino hands the formatter the
+ * raw request and response objects, and walking them would cost far more than the line itself.
+ */
+function maskLogFields(object: Record<string, unknown>): Record<string, unknown> {
+  const masked: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (SERIALIZED_FIELDS.has(key)) {
+      masked[key] = value;
+    } else {
+      rest[key] = value;
+    }
+  }
+  return { ...maskLogValue(rest), ...masked };
+}
+
 /** Injection token of the pino-http middleware, which the HTTP pipeline installs first. */
 export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
 
@@ -54,7 +74,7 @@ export function createHttpLogger(config: AppConfig): HttpLogger {
         err: (error: unknown) => maskLogValue(error),
       },
       formatters: {
-        log: (object) => maskLogValue(object),
+        log: maskLogFields,
       },
       customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
       customLogLevel: (_request, response, error): LevelWithSilent => {

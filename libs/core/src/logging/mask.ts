@@ -56,8 +56,19 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^:/@\s]+):([^@\s]+)@/gi;
 const SECRET_PARAMETER =
   /((?:^|[?&;\s,])(?:[a-z_]*token|[a-z_]*code|pass(?:word)?|pwd|secret|api[_-]?key|signature|csrf|cf_[a-z]+|jsessionid|session(?:_?id)?)=)[^&#;\s,]*/gi;
 
+/** Normalised keys by key; log objects reuse a few hundred keys, so the cache stays small. */
+const normalisedKeys = new Map<string, string>();
+const MAX_CACHED_KEYS = 10_000;
+
 function normaliseKey(key: string): string {
-  return key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  let normalised = normalisedKeys.get(key);
+  if (normalised === undefined) {
+    normalised = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+    if (normalisedKeys.size < MAX_CACHED_KEYS) {
+      normalisedKeys.set(key, normalised);
+    }
+  }
+  return normalised;
 }
 
 function isRemovedKey(normalised: string): boolean {
@@ -85,16 +96,25 @@ export function cutSecret(value: string): string {
 
 /** Masks secrets and e-mail addresses found inside free text. */
 export function maskText(text: string): string {
-  return maskEmail(
-    text
-      .replace(
-        URL_CREDENTIALS,
-        (_match, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`,
-      )
-      .replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED}`)
-      .replace(JWT, (token) => cutSecret(token))
-      .replace(SECRET_PARAMETER, (_match, name: string) => `${name}${REDACTED}`),
-  );
+  // Each pattern needs a character that most log text lacks; testing for it first keeps the
+  // masking of every log line cheap without changing what is masked.
+  let masked = text;
+  if (masked.includes('://')) {
+    masked = masked.replace(
+      URL_CREDENTIALS,
+      (_match, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`,
+    );
+  }
+  if (/\s/.test(masked)) {
+    masked = masked.replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED}`);
+  }
+  if (masked.includes('eyJ')) {
+    masked = masked.replace(JWT, (token) => cutSecret(token));
+  }
+  if (masked.includes('=')) {
+    masked = masked.replace(SECRET_PARAMETER, (_match, name: string) => `${name}${REDACTED}`);
+  }
+  return masked.includes('@') ? maskEmail(masked) : masked;
 }
 
 function maskByKey(key: string, value: unknown, depth: number, seen: WeakSet<object>): unknown {
