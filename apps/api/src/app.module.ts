@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common'
 import { APP_GUARD } from '@nestjs/core';
 
 import { AccessModule, PermissionGuard } from '@codexflow/access';
-import { HttpAuditModule } from '@codexflow/audit';
+import { AuditModule, HttpAuditModule } from '@codexflow/audit';
 import { AuthModule, CsrfGuard, JwtAuthGuard, MfaEnforcementGuard } from '@codexflow/auth';
 import { type AppConfig, CoreModule, RateLimitGuard, UserQuotaGuard } from '@codexflow/core';
 import { GdprModule } from '@codexflow/gdpr';
@@ -34,7 +34,8 @@ export class AppModule {
         CoreModule.forRoot(config),
         MailModule.forRoot(config),
         AccessModule,
-        ...(omit.includes('auditInterceptor') ? [] : [HttpAuditModule]),
+        // Without the interceptor the trail itself stays: services and the error filter record.
+        omit.includes('auditInterceptor') ? AuditModule : HttpAuditModule,
         AuthModule,
         UsersModule,
         ProjectsModule,
