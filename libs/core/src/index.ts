@@ -90,6 +90,7 @@ export {
   SharedState,
   sharedStateUnavailable,
 } from './shared-state/shared-state.js';
+export { ExpiringMembers } from './shared-state/expiring-members.js';
 export { InMemorySharedState } from './shared-state/in-memory-shared-state.js';
 export { RedisSharedState } from './shared-state/redis-shared-state.js';
 export {

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { type Model } from 'mongoose';
 
 import {
+  ExpiringMembers,
   type ExpiringSet,
   isDuplicateKeyError,
   SharedState,
@@ -29,7 +30,7 @@ const CLOCK_SKEW_ALLOWANCE_MS = 10_000;
 @Injectable()
 export class RevocationService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RevocationService.name);
-  private readonly revoked = new Map<string, number>();
+  private readonly revoked = new ExpiringMembers();
   private readSince = new Date(0);
   private timer?: NodeJS.Timeout;
   private readonly shared: ExpiringSet;
@@ -42,7 +43,7 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
     this.shared.onChange((key, expiresAtMs) => {
       // Revocations are never lifted, so only additions arrive here.
       if (expiresAtMs !== null) {
-        this.revoked.set(key, Math.max(expiresAtMs, this.revoked.get(key) ?? 0));
+        this.revoked.extend(key, expiresAtMs);
       }
     });
   }
@@ -71,7 +72,9 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
       throw sharedStateUnavailable();
     }
     const now = Date.now();
-    return this.isListed(`token:${tokenId}`, now) || this.isListed(`session:${sessionId}`, now);
+    return (
+      this.revoked.has(`token:${tokenId}`, now) || this.revoked.has(`session:${sessionId}`, now)
+    );
   }
 
   /** Revokes every access token of the session; `until` is when the last of them expires. */
@@ -85,7 +88,7 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
 
   private async add(kind: Revocation['kind'], subjectId: string, expiresAt: Date): Promise<void> {
     const key = `${kind}:${subjectId}`;
-    this.revoked.set(key, expiresAt.getTime());
+    this.revoked.extend(key, expiresAt.getTime());
     const entry = { $set: { expiresAt, createdAt: new Date() } };
     try {
       await this.revocations.updateOne({ kind, subjectId }, entry, { upsert: true }).exec();
@@ -99,22 +102,10 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
     try {
       await this.shared.add(key, expiresAt.getTime());
     } catch {
-      // The database has it, so replicas read it within the sync interval; the caller learns
-      // that the immediate fan-out failed and may retry, which repeats nothing harmful.
+      // The database has the revocation, so replicas read it within the sync interval. The
+      // caller learns that the immediate fan-out failed and may retry without harm.
       throw sharedStateUnavailable();
     }
-  }
-
-  private isListed(key: string, now: number): boolean {
-    const expiresAt = this.revoked.get(key);
-    if (expiresAt === undefined) {
-      return false;
-    }
-    if (expiresAt <= now) {
-      this.revoked.delete(key);
-      return false;
-    }
-    return true;
   }
 
   private async sync(): Promise<void> {
@@ -129,15 +120,10 @@ export class RevocationService implements OnModuleInit, OnModuleDestroy {
       .exec();
 
     for (const entry of entries) {
-      this.revoked.set(`${entry.kind}:${entry.subjectId}`, entry.expiresAt.getTime());
+      this.revoked.extend(`${entry.kind}:${entry.subjectId}`, entry.expiresAt.getTime());
     }
     this.readSince = startedAt;
     // Entries of tokens that are never presented again would otherwise stay until a restart.
-    const now = startedAt.getTime();
-    for (const [key, expiresAt] of this.revoked) {
-      if (expiresAt <= now) {
-        this.revoked.delete(key);
-      }
-    }
+    this.revoked.prune(startedAt.getTime());
   }
 }

@@ -1,5 +1,6 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 
+import { ExpiringMembers } from './expiring-members.js';
 import type { ExpiringSet, MemberListener } from './shared-state.js';
 import { SharedState } from './shared-state.js';
 import { InMemoryWindowCounter, type WindowCount } from './window-counter.js';
@@ -16,31 +17,23 @@ function sweepExpired<T>(entries: Map<string, T>, expiryOf: (entry: T) => number
   }
 }
 
-/** A set held in this process only; no other replica changes it, so listeners are never called. */
+/** A set held in this process only. No other replica changes it, so listeners are never called. */
 class LocalExpiringSet implements ExpiringSet {
   readonly synced = true;
-  private readonly members = new Map<string, number>();
+  private readonly members = new ExpiringMembers();
   private addsSinceSweep = 0;
 
   has(member: string): boolean {
-    const expiresAtMs = this.members.get(member);
-    if (expiresAtMs === undefined) {
-      return false;
-    }
-    if (expiresAtMs <= Date.now()) {
-      this.members.delete(member);
-      return false;
-    }
-    return true;
+    return this.members.has(member);
   }
 
   add(member: string, expiresAtMs: number): Promise<void> {
     this.addsSinceSweep += 1;
     if (this.addsSinceSweep >= SWEEP_EVERY_ADDS) {
       this.addsSinceSweep = 0;
-      sweepExpired(this.members, (expiresAt) => expiresAt);
+      this.members.prune();
     }
-    this.members.set(member, Math.max(expiresAtMs, this.members.get(member) ?? 0));
+    this.members.extend(member, expiresAtMs);
     return Promise.resolve();
   }
 
@@ -67,8 +60,8 @@ const MAX_ACCOUNT_KEYS = 1_000_000;
 export class InMemorySharedState extends SharedState implements OnModuleDestroy {
   readonly shared = false;
   // NOTE: past 100,000 keys the least recently counted client address or e-mail address is
-  // forgotten, so one replica without Redis can be made to forget per-address and per-e-mail
-  // counts; the account lockout is kept apart and does not reset that way.
+  // forgotten, so a flood can reset per-address and per-e-mail counts on a replica without
+  // Redis. The account lockout is kept apart and does not reset that way.
   private readonly windows = new InMemoryWindowCounter();
   private readonly accountWindows = new InMemoryWindowCounter({ maxKeys: MAX_ACCOUNT_KEYS });
   private readonly values = new Map<string, { value: string; expiresAtMs: number }>();

@@ -1,6 +1,7 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 
+import { ExpiringMembers } from './expiring-members.js';
 import type { ExpiringSet, MemberListener } from './shared-state.js';
 import { SharedState } from './shared-state.js';
 import { bucketLength, type WindowCount } from './window-counter.js';
@@ -80,7 +81,7 @@ function parseChange(message: string): MemberChange | undefined {
  * whole set after every (re)connection, so no change falls between the two.
  */
 class RedisExpiringSet implements ExpiringSet {
-  private readonly members = new Map<string, number>();
+  private readonly members = new ExpiringMembers();
   private readonly listeners: MemberListener[] = [];
   private loaded = false;
 
@@ -98,15 +99,7 @@ class RedisExpiringSet implements ExpiringSet {
   }
 
   has(member: string): boolean {
-    const expiresAtMs = this.members.get(member);
-    if (expiresAtMs === undefined) {
-      return false;
-    }
-    if (expiresAtMs <= Date.now()) {
-      this.members.delete(member);
-      return false;
-    }
-    return true;
+    return this.members.has(member);
   }
 
   async add(member: string, expiresAtMs: number): Promise<void> {
@@ -137,13 +130,8 @@ class RedisExpiringSet implements ExpiringSet {
     this.loaded = false;
   }
 
-  /** Drops expired members, which lookups alone would keep until they are asked for again. */
   prune(now = Date.now()): void {
-    for (const [member, expiresAtMs] of this.members) {
-      if (expiresAtMs <= now) {
-        this.members.delete(member);
-      }
-    }
+    this.members.prune(now);
   }
 
   async reload(): Promise<void> {
@@ -167,8 +155,7 @@ class RedisExpiringSet implements ExpiringSet {
     if (change.expiresAtMs === null) {
       this.members.delete(change.member);
     } else {
-      const known = this.members.get(change.member) ?? 0;
-      this.members.set(change.member, Math.max(known, change.expiresAtMs));
+      this.members.extend(change.member, change.expiresAtMs);
     }
     if (notify) {
       for (const listener of this.listeners) {
