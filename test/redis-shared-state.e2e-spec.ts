@@ -19,7 +19,7 @@ describe(RedisSharedState.name, () => {
   let redis: RedisServer;
   const states: RedisSharedState[] = [];
 
-  /** A connected state, as one replica holds it. */
+  /** Connects a state as one replica would, and waits until it is ready. */
   const connect = async (): Promise<RedisSharedState> => {
     const state = new RedisSharedState(redis.url);
     states.push(state);
@@ -50,15 +50,15 @@ describe(RedisSharedState.name, () => {
   it('counts one window for every replica and refuses past the limit', async () => {
     const [first, second] = [await connect(), await connect()];
 
-    const taken = [];
+    const results = [];
     for (let attempt = 0; attempt < 6; attempt += 1) {
-      taken.push(await (attempt % 2 === 0 ? first : second).take('window', 60_000, 4));
+      results.push(await (attempt % 2 === 0 ? first : second).take('window', 60_000, 4));
     }
 
-    expect(taken.map((result) => result.allowed)).toEqual([true, true, true, true, false, false]);
-    expect(taken.map((result) => result.count)).toEqual([1, 2, 3, 4, 4, 4]);
-    expect(taken[5]!.resetMs).toBeGreaterThan(58_000);
-    expect(taken[5]!.resetMs).toBeLessThanOrEqual(61_000);
+    expect(results.map((result) => result.allowed)).toEqual([true, true, true, true, false, false]);
+    expect(results.map((result) => result.count)).toEqual([1, 2, 3, 4, 4, 4]);
+    expect(results[5]!.resetMs).toBeGreaterThan(58_000);
+    expect(results[5]!.resetMs).toBeLessThanOrEqual(61_000);
   });
 
   it('lets hits expire with their window', async () => {
@@ -87,19 +87,19 @@ describe(RedisSharedState.name, () => {
 
   it('brings additions and removals of a set to every replica', async () => {
     const [first, second] = [await connect(), await connect()];
-    const here = first.expiringSet('members');
-    const there = second.expiringSet('members');
-    await eventually(() => here.synced && there.synced);
-    const heard: Array<[string, number | null]> = [];
-    there.onChange((member, expiresAtMs) => heard.push([member, expiresAtMs]));
+    const writerSet = first.expiringSet('members');
+    const readerSet = second.expiringSet('members');
+    await eventually(() => writerSet.synced && readerSet.synced);
+    const changes: Array<[string, number | null]> = [];
+    readerSet.onChange((member, expiresAtMs) => changes.push([member, expiresAtMs]));
 
     const expiresAtMs = Date.now() + 60_000;
-    await here.add('m1', expiresAtMs);
-    await eventually(() => there.has('m1'));
-    await here.delete('m1');
-    await eventually(() => !there.has('m1'));
+    await writerSet.add('m1', expiresAtMs);
+    await eventually(() => readerSet.has('m1'));
+    await writerSet.delete('m1');
+    await eventually(() => !readerSet.has('m1'));
 
-    expect(heard).toEqual([
+    expect(changes).toEqual([
       ['m1', expiresAtMs],
       ['m1', null],
     ]);

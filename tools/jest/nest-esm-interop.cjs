@@ -4,7 +4,7 @@
  * module runtime supports that only on Node 24.9 or newer, so under Jest each such
  * require is replaced by the module namespace that nest-esm-globals.mjs imported
  * beforehand. The namespaces come from Jest's own module registry, so the package
- * sees the same classes and metadata as the code under test.
+ * gets the same classes and metadata as the code under test.
  */
 const NEST_REQUIRE = /require\("(@nestjs\/(?:common|core))"\)/g;
 

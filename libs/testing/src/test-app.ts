@@ -38,8 +38,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       DATA_DIR: dataDir.path,
       // A free port, so apps of several suites, or a running service, never compete for 9464.
       METRICS_PORT: '0',
-      // Suites sign in and call many routes from one loopback address within seconds; the
-      // rate-limit suites set the limits they test, every other suite stays clear of them.
+      // Suites sign in and call many routes from one loopback address within seconds. The
+      // rate-limit suites set the limits they test, so every other suite stays clear of them.
       RATE_LIMIT_IP_MAX: '100000000',
       RATE_LIMIT_USER_MAX: '100000000',
       RATE_LIMIT_AUTH_MAX: '100000000',

@@ -59,7 +59,7 @@ export class LoginService {
     client: ClientContext,
   ): Promise<TokenSet | MfaRequiredDto> {
     // Attempts on one account run one at a time in this replica, so a burst cannot outrun the
-    // lockout count; across replicas the shared count is atomic, so at most one attempt per
+    // lockout count. Across replicas the shared count is atomic, so at most one attempt per
     // replica can be in flight when the lock starts.
     return this.attempts.runExclusive(normaliseEmail(email), () =>
       this.attempt(email, password, client),

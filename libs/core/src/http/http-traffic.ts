@@ -13,7 +13,7 @@ export interface FinishedResponse {
   status: number;
   durationSeconds: number;
   ipAddress: string | null;
-  /** The limit that answered 429, or null. */
+  /** Name of the limit that rejected the request with 429, or null. */
   rateLimitedBy: string | null;
 }
 

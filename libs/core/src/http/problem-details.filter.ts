@@ -103,7 +103,7 @@ function describeHttpException(exception: HttpException): Rendered {
  * error under that id. A failed mutating route is also recorded in the audit
  * trail here, because guards reject before any interceptor runs.
  */
-/** Rate-limited (429) and fail-closed (503) answers, which the audit trail does not record. */
+/** Statuses of rate-limited (429) and fail-closed (503) responses, which the audit trail skips. */
 const UNRECORDED_STATUSES = new Set<number>([
   HttpStatus.TOO_MANY_REQUESTS,
   HttpStatus.SERVICE_UNAVAILABLE,

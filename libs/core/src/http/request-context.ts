@@ -42,7 +42,7 @@ export function requestContextOf(request: Request): RequestContext {
 
 const CONTEXT_OF_REQUEST = new WeakMap<Request, RequestContext>();
 
-/** The context of `request`, also after it finished; undefined when it ended before the context began. */
+/** Returns the context of `request`, also after it finished, or undefined when it ended before its context began. */
 export function contextOfRequest(request: Request): RequestContext | undefined {
   return CONTEXT_OF_REQUEST.get(request);
 }

@@ -31,8 +31,8 @@ function uniqueErrors(errors: FieldError[]): FieldError[] {
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_SCAN_DEPTH = 32;
 /**
- * No request shape needs more; past these the body is rejected before class-validator sees
- * it, because its error list for tens of thousands of unknown properties takes seconds.
+ * Bounds no request shape comes near. Past them the body is rejected before the DTO
+ * transformation, which took seconds on a body of 50,000 unknown properties.
  */
 const MAX_PROPERTIES = 100;
 const MAX_ITEMS = 1_000;

@@ -87,8 +87,8 @@ function publishStanding(
 /**
  * Applies the named throttlers of one stage of the pipeline. The limits per
  * address and on credential routes run before authentication, so floods are
- * turned away before any token or password work; the per-user quota needs
- * the principal and runs right after authentication.
+ * rejected before any token or password work. The per-user quota needs the
+ * principal, so it runs right after authentication.
  */
 abstract class StagedThrottlerGuard extends ThrottlerGuard {
   protected abstract readonly stage: ReadonlySet<string>;

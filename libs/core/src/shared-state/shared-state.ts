@@ -8,7 +8,7 @@ export type MemberListener = (member: string, expiresAtMs: number | null) => voi
 
 /**
  * A set of members that each expire at their own time, such as revoked
- * tokens or blocked addresses. Reads are answered from this process's copy,
+ * tokens or blocked addresses. Reads use this process's copy,
  * so a lookup costs no round trip; changes made by any replica reach every
  * copy as soon as the store delivers them.
  */
@@ -43,11 +43,11 @@ export abstract class SharedState extends WindowCounter {
   /** The set called `name`; every call with one name returns the same set. */
   abstract expiringSet(name: string): ExpiringSet;
 
-  /** Resolves when the store answers; rejects when it does not. */
+  /** Resolves when the store replies to a ping and rejects when it does not. */
   abstract ping(): Promise<void>;
 }
 
-/** The answer when a rule that must fail closed cannot reach the shared store. */
+/** Builds the 503 returned when a rule that must fail closed cannot reach the shared store. */
 export function sharedStateUnavailable(): ProblemException {
   return new ProblemException(
     HttpStatus.SERVICE_UNAVAILABLE,

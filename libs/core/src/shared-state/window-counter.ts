@@ -1,6 +1,6 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 
-/** What one attempt to add a hit found. */
+/** Result of one attempt to add a hit. */
 export interface WindowCount {
   /** False when the window already held `limit` hits, so this one was not added. */
   allowed: boolean;
