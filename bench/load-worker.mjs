@@ -33,7 +33,12 @@ if (spec.bodies !== undefined) {
   };
 }
 
-const result = await autocannon(options);
+// SIGTERM ends the run early and still prints its summary: the harness stops a
+// background load (the logins) when the run it accompanies is done.
+const result = await new Promise((resolve, reject) => {
+  const instance = autocannon(options, (error, summary) => (error ? reject(error) : resolve(summary)));
+  process.once('SIGTERM', () => instance.stop());
+});
 const statusCodes = Object.fromEntries(
   Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count]),
 );

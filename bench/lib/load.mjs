@@ -15,7 +15,11 @@ export class BenchFailure extends Error {
   }
 }
 
-/** Starts one load run and resolves with its summary. `label` names the run in errors. */
+/**
+ * Starts one load run and resolves with its summary. `label` names the run in
+ * errors. The promise's `stop()` ends the run early; its summary covers the
+ * time it ran.
+ */
 export function startLoad(context, label, spec) {
   specCount += 1;
   const specPath = join(context.workspace.root, `load-${specCount}.json`);
@@ -30,7 +34,7 @@ export function startLoad(context, label, spec) {
   const stderr = [];
   child.stdout.on('data', (chunk) => stdout.push(chunk));
   child.stderr.on('data', (chunk) => stderr.push(chunk));
-  return new Promise((resolve, reject) => {
+  const summary = new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => {
       const output = Buffer.concat(stdout).toString('utf8').trim();
@@ -41,6 +45,8 @@ export function startLoad(context, label, spec) {
       resolve({ label, spec, ...JSON.parse(output.split('\n').at(-1)) });
     });
   });
+  summary.stop = () => child.kill('SIGTERM');
+  return summary;
 }
 
 export const runLoad = (context, label, spec) => startLoad(context, label, spec);

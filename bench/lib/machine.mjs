@@ -49,5 +49,6 @@ export function describeMachine() {
     pinned,
     serverCores: pinned ? coreList(0, serverCount - 1) : null,
     loadCores: pinned ? coreList(serverCount, cores - 1) : null,
+    allCores: pinned ? coreList(0, cores - 1) : null,
   };
 }

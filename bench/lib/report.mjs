@@ -220,9 +220,9 @@ export function renderSection(run) {
   if (results.login) {
     const { login } = results;
     lines.push(
-      `- **6: logins.** \`POST /v1/auth/login\` on ${login.accounts} connections, one account each, for ${login.durationSeconds} s a round, ` +
+      `- **6: logins.** \`POST /v1/auth/login\` on ${login.accounts} connections, one account each, for about ${formatNumber(login.durationSeconds, 0)} s a round, ` +
         `with the list at ${login.listLoad} at the same time: list p99 ${formatSpread(login.listP99WithLogins)} ms with the logins, ` +
-        `${formatSpread(login.listP99Alone)} ms alone in the same round. The service has one core here, so its argon2id hashing does too.`,
+        `${formatSpread(login.listP99Alone)} ms alone in the same round. For this scenario the service and the database run on cores ${login.cores}, and argon2id hashes on the libuv thread pool.`,
     );
   }
   if (results.toggles) {
