@@ -17,7 +17,7 @@ export class BenchFailure extends Error {
 
 /**
  * Starts one load run and resolves with its summary. `label` names the run in
- * errors. The promise's `stop()` ends the run early; its summary covers the
+ * errors. The promise's `stop()` ends the run early, and its summary covers the
  * time it ran.
  */
 export function startLoad(context, label, spec) {

@@ -14,7 +14,7 @@ import { listPath } from './list.mjs';
 const MAX_LOGIN_CONNECTIONS = 8;
 const MIN_STEADY_RATE = 4;
 const MIN_SLOW_LIST_REQUESTS = 2;
-// Upper bound of one login run; the list run beside it ends it much sooner.
+// Upper bound of one login run. The list run beside it ends the run much sooner.
 const LOGIN_RUN_LIMIT_SECONDS = 900;
 
 export async function runLogin(context) {
