@@ -1,8 +1,8 @@
 // In-process micro benchmarks on the built service. The harness runs this
 // file in a process of its own on the server cores while nothing else is
 // measured. It times:
-// - an access token through the service's JwtAuthGuard (passport-jwt, the
-//   JwtStrategy and its revocation check), against crypto.verify with the
+// - an access token through the service's JwtAuthGuard (header, signature,
+//   claims and revocation checks), against crypto.verify with the
 //   same KeyObject from the service's KeyRing;
 // - a CreateTask body through the validation pipe the service installs
 //   globally, valid and then deeply nested or huge.

@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { PassportModule } from '@nestjs/passport';
 
 import { APP_CONFIG, type AppConfig } from '@codexflow/core';
 import { AuthPersonalData } from './auth-personal-data.js';
@@ -20,7 +19,6 @@ import { AuthController } from './http/auth.controller.js';
 import { CsrfGuard } from './http/csrf.js';
 import { JwksController } from './http/jwks.controller.js';
 import { JwtAuthGuard } from './http/jwt-auth.guard.js';
-import { JwtStrategy } from './http/jwt.strategy.js';
 import { MfaEnforcementGuard } from './http/mfa-enforcement.guard.js';
 import { MfaCodesService } from './mfa/mfa-codes.service.js';
 import { MfaFactorsService } from './mfa/mfa-factors.service.js';
@@ -61,7 +59,6 @@ export const ID_TOKEN_AUDIENCE = 'codexflow-web';
 @Module({
   imports: [
     UsersModule,
-    PassportModule,
     MongooseModule.forFeature([
       { name: Session.name, schema: SessionSchema },
       { name: RefreshToken.name, schema: RefreshTokenSchema },
@@ -98,7 +95,6 @@ export const ID_TOKEN_AUDIENCE = 'codexflow-web';
     CsrfGuard,
     InvitationService,
     JwtAuthGuard,
-    JwtStrategy,
     LoginService,
     AccountLockout,
     MfaCodesService,

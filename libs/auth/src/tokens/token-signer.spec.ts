@@ -180,7 +180,7 @@ describe(TokenSigner.name, () => {
       const idToken = signer.signIdToken(idClaims);
 
       expect(reasonOf(() => signer.verifyAccessToken(idToken))).toBe('typ must be at+jwt');
-      expect(reasonOf(() => signer.resolveAccessTokenKey(idToken))).toBe('typ must be at+jwt');
+      expect(reasonOf(() => signer.verifyAccessToken(idToken))).toBe('typ must be at+jwt');
     });
   });
 
@@ -219,7 +219,6 @@ describe(TokenSigner.name, () => {
       const token = signRs256(validHeader({ kid: 'elsewhere' }), accessPayload(), oldKey);
 
       expect(reasonOf(() => signer.verifyAccessToken(token))).toBe('unknown kid');
-      expect(reasonOf(() => signer.resolveAccessTokenKey(token))).toBe('unknown kid');
     });
 
     it('rejects a missing or empty kid', () => {
@@ -247,6 +246,32 @@ describe(TokenSigner.name, () => {
       const token = signRs256(validHeader(), accessPayload({ iat, exp: iat + 900 }), oldKey);
 
       expect(signer.verifyAccessToken(token).sub).toBe(CLAIMS.sub);
+    });
+
+    it('rejects a not-before beyond the leeway', () => {
+      const token = signRs256(validHeader(), accessPayload({ nbf: nowSeconds() + 60 }), oldKey);
+
+      expect(reasonOf(() => signer.verifyAccessToken(token))).toBe('not yet valid');
+    });
+
+    it('accepts a not-before within the leeway', () => {
+      const token = signRs256(validHeader(), accessPayload({ nbf: nowSeconds() + 20 }), oldKey);
+
+      expect(signer.verifyAccessToken(token).sub).toBe(CLAIMS.sub);
+    });
+
+    it('rejects a not-before that is no number', () => {
+      const token = signRs256(validHeader(), accessPayload({ nbf: 'soon' }), oldKey);
+
+      expect(reasonOf(() => signer.verifyAccessToken(token))).toBe('invalid nbf value');
+    });
+
+    it('rejects a signed payload that is not JSON', () => {
+      const signingInput = `${encodeSegment(validHeader())}.${Buffer.from('{sub').toString('base64url')}`;
+      const signature = createSign('RSA-SHA256').update(signingInput).sign(oldKey);
+      const token = `${signingInput}.${signature.toString('base64url')}`;
+
+      expect(reasonOf(() => signer.verifyAccessToken(token))).toBe('payload is not JSON');
     });
 
     it('rejects another audience', () => {
@@ -279,7 +304,7 @@ describe(TokenSigner.name, () => {
       expect(reasonOf(() => signer.verifyAccessToken(token))).toBe(
         `header parameter ${parameter} is not allowed`,
       );
-      expect(reasonOf(() => signer.resolveAccessTokenKey(token))).toBe(
+      expect(reasonOf(() => signer.verifyAccessToken(token))).toBe(
         `header parameter ${parameter} is not allowed`,
       );
     });
@@ -326,19 +351,15 @@ describe(TokenSigner.name, () => {
     });
   });
 
-  describe('resolveAccessTokenKey', () => {
-    it('returns the public key object of the kid', () => {
+  describe('header checks', () => {
+    it('verifies with the key of the header kid', () => {
       const { token } = signer.signAccessToken(CLAIMS);
-
-      expect(signer.resolveAccessTokenKey(token)).toBe(ring.publicKey('old'));
-    });
-
-    it('returns a key that verifies with the shared options', () => {
-      const { token } = signer.signAccessToken(CLAIMS);
-      const key = signer.resolveAccessTokenKey(token);
       const options = ACCESS_TOKEN_VERIFY_OPTIONS(OPTIONS.issuer, OPTIONS.audience);
 
-      expect(jwt.verify(token, key, options)).toMatchObject({ sub: CLAIMS.sub });
+      expect(signer.verifyAccessToken(token)).toMatchObject({ sub: CLAIMS.sub });
+      expect(jwt.verify(token, ring.publicKey('old') ?? '', options)).toMatchObject({
+        sub: CLAIMS.sub,
+      });
     });
 
     it('rejects tokens that are not three base64url segments', () => {
@@ -346,7 +367,7 @@ describe(TokenSigner.name, () => {
       const [header, payload] = token.split('.');
 
       for (const malformed of ['', 'abc', `${header}.${payload}`, `${token}.extra`, `${token}=`]) {
-        expect(reasonOf(() => signer.resolveAccessTokenKey(malformed))).toBe(
+        expect(reasonOf(() => signer.verifyAccessToken(malformed))).toBe(
           'not a JWS compact serialization',
         );
       }
@@ -357,16 +378,14 @@ describe(TokenSigner.name, () => {
       const notJson = `${Buffer.from('{alg').toString('base64url')}.${rest}`;
       const array = `${encodeSegment(['RS256'])}.${rest}`;
 
-      expect(reasonOf(() => signer.resolveAccessTokenKey(notJson))).toBe('header is not JSON');
-      expect(reasonOf(() => signer.resolveAccessTokenKey(array))).toBe(
-        'header is not a JSON object',
-      );
+      expect(reasonOf(() => signer.verifyAccessToken(notJson))).toBe('header is not JSON');
+      expect(reasonOf(() => signer.verifyAccessToken(array))).toBe('header is not a JSON object');
     });
 
     it('rejects alg spelled in another case', () => {
       const token = signRs256(validHeader({ alg: 'rs256' }), accessPayload(), oldKey);
 
-      expect(reasonOf(() => signer.resolveAccessTokenKey(token))).toBe('alg must be RS256');
+      expect(reasonOf(() => signer.verifyAccessToken(token))).toBe('alg must be RS256');
     });
   });
 

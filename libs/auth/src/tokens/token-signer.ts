@@ -1,4 +1,4 @@
-import { type KeyObject, randomBytes } from 'node:crypto';
+import { randomBytes, verify } from 'node:crypto';
 
 import jwt, { type VerifyOptions } from 'jsonwebtoken';
 
@@ -61,7 +61,10 @@ const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
 // extensions this verifier does not implement.
 const FORBIDDEN_HEADER_PARAMETERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit'] as const;
 
-/** Returns the jsonwebtoken options that every access token must pass, for passport-jwt too. */
+/**
+ * Returns the access token rules as jsonwebtoken options, for code that verifies with
+ * jsonwebtoken. The tests use it to compare the two.
+ */
 export function ACCESS_TOKEN_VERIFY_OPTIONS(
   issuer: string,
   audience: string,
@@ -134,22 +137,6 @@ export class TokenSigner {
   }
 
   /**
-   * Returns the public key object that must have signed the access token, for passport-jwt's
-   * `secretOrKeyProvider`. A parsed key, not PEM, so no request pays for parsing it again.
-   * The header is read without verifying the signature, and only keys already in the ring
-   * are used: nothing is fetched.
-   * @throws InvalidTokenError when the header is malformed, unsafe or names an unknown kid.
-   */
-  resolveAccessTokenKey(rawJwt: string): KeyObject {
-    const kid = this.checkHeader(rawJwt);
-    const publicKey = this.keyRing.publicKey(kid);
-    if (publicKey === undefined) {
-      throw new InvalidTokenError('unknown kid');
-    }
-    return publicKey;
-  }
-
-  /**
    * Verifies signature, issuer, audience and expiry (with 30 seconds of clock tolerance)
    * and the type of every claim.
    * @throws InvalidTokenError with a short reason when any check fails.
@@ -161,22 +148,23 @@ export class TokenSigner {
       throw new InvalidTokenError('unknown kid');
     }
 
-    let payload: unknown;
-    try {
-      payload = jwt.verify(
-        token,
-        publicKey,
-        ACCESS_TOKEN_VERIFY_OPTIONS(this.options.issuer, this.options.audience),
-      );
-    } catch (error) {
-      throw toInvalidTokenError(error);
+    // The ring's parsed key object checks the signature directly. jsonwebtoken would decode
+    // the token a second time, about 14 µs more a token on the benchmark machine.
+    const signatureStart = token.lastIndexOf('.');
+    const signed = Buffer.from(token.slice(0, signatureStart));
+    const signature = Buffer.from(token.slice(signatureStart + 1), 'base64url');
+    if (!verify('sha256', signed, publicKey, signature)) {
+      throw new InvalidTokenError('invalid signature');
     }
 
-    const problem = findVerifiedClaimsProblem(payload);
+    const payload = parseSegment(token.slice(token.indexOf('.') + 1, signatureStart), 'payload');
+    const problem =
+      findVerifiedClaimsProblem(payload) ??
+      findRegisteredClaimsProblem(payload, this.options.issuer, this.options.audience);
     if (problem !== undefined) {
       throw new InvalidTokenError(problem);
     }
-    return payload as VerifiedAccessToken;
+    return payload as unknown as VerifiedAccessToken;
   }
 
   private sign(payload: object, typ: string): string {
@@ -194,7 +182,7 @@ export class TokenSigner {
       throw new InvalidTokenError('not a JWS compact serialization');
     }
 
-    const header = parseHeader(segments[0] ?? '');
+    const header = parseSegment(segments[0] ?? '', 'header');
     if (header.alg !== 'RS256') {
       throw new InvalidTokenError('alg must be RS256');
     }
@@ -213,30 +201,47 @@ export class TokenSigner {
   }
 }
 
-function parseHeader(segment: string): Record<string, unknown> {
-  let header: unknown;
+function parseSegment(segment: string, name: 'header' | 'payload'): Record<string, unknown> {
+  let parsed: unknown;
   try {
-    header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    parsed = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
   } catch {
-    throw new InvalidTokenError('header is not JSON');
+    throw new InvalidTokenError(`${name} is not JSON`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    throw new InvalidTokenError('header is not a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidTokenError(`${name} is not a JSON object`);
   }
-  return header as Record<string, unknown>;
+  return parsed as Record<string, unknown>;
 }
 
-function toInvalidTokenError(error: unknown): Error {
-  if (error instanceof jwt.TokenExpiredError) {
-    return new InvalidTokenError('expired');
+/**
+ * Returns what is wrong with the time, issuer and audience claims of a payload whose
+ * types were checked, or undefined. The reasons are the ones jsonwebtoken gives.
+ */
+function findRegisteredClaimsProblem(
+  claims: Record<string, unknown>,
+  issuer: string,
+  audience: string,
+): string | undefined {
+  const now = Math.floor(Date.now() / 1000);
+  if (claims.nbf !== undefined) {
+    if (typeof claims.nbf !== 'number') {
+      return 'invalid nbf value';
+    }
+    if (claims.nbf > now + CLOCK_TOLERANCE_SECONDS) {
+      return 'not yet valid';
+    }
   }
-  if (error instanceof jwt.NotBeforeError) {
-    return new InvalidTokenError('not yet valid');
+  if (now >= (claims.exp as number) + CLOCK_TOLERANCE_SECONDS) {
+    return 'expired';
   }
-  if (error instanceof jwt.JsonWebTokenError) {
-    return new InvalidTokenError(error.message);
+  if (claims.aud !== audience) {
+    return `jwt audience invalid. expected: ${audience}`;
   }
-  return error instanceof Error ? error : new Error(String(error));
+  if (claims.iss !== issuer) {
+    return `jwt issuer invalid. expected: ${issuer}`;
+  }
+  return undefined;
 }
 
 /** Returns what is wrong with the claims to be signed, or undefined when they are valid. */

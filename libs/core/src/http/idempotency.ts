@@ -61,7 +61,8 @@ export class IdempotencyStore {
         'Idempotency-Key must be 1-255 letters, digits or . _ : -',
       );
     }
-    const user: { userId?: string } | undefined = request.user;
+    // The authentication guard puts the verified principal on `request.user`.
+    const { user } = request as Request & { user?: { userId?: string } };
     const caller = user?.userId ?? 'anonymous';
     return `${caller}:${request.method}:${request.originalUrl.split('?')[0]}:${key}`;
   }
