@@ -16,11 +16,14 @@ const LIST_RATE_FOR_MEMORY = 20;
 const WARM_UP_SHARE = 0.25;
 const TRACE_POINTS = 11;
 
-/** Measures the throughput of one closed-loop run, for a route no comparison measured. */
-async function measureMax(context, label, url, connections) {
+/**
+ * Measures the throughput of one closed-loop run, for a route no comparison
+ * measured. `extent` is a duration or, for a route of seconds a request, an amount.
+ */
+async function measureMax(context, label, url, connections, extent) {
   const headers = { authorization: `Bearer ${context.reader.token}` };
   const result = requireAll2xx(
-    await runLoad(context, `${label} maximum`, { url, headers, connections, durationSeconds: context.options.profile.windowSeconds, timeoutSeconds: 180 }),
+    await runLoad(context, `${label} maximum`, { url, headers, connections, timeoutSeconds: 180, ...extent }),
   );
   await settle(context, context.service);
   return result.rps;
@@ -30,13 +33,17 @@ async function chooseRoute(context) {
   const { profile } = context.options;
   const listMax =
     context.results.list?.measured.variants.service.rps.median ??
-    (await measureMax(context, 'list', context.service.url + listPath(context), profile.listConnections));
+    (await measureMax(context, 'list', context.service.url + listPath(context), profile.listConnections, {
+      amount: profile.listConnections * 2,
+    }));
   if (listMax >= LIST_RATE_FOR_MEMORY) {
     return { route: `GET ${listPath(context)}`, url: context.service.url + listPath(context), max: listMax, connections: profile.listConnections };
   }
   const cheapMax =
     context.results.cheap?.measured.variants.service.rps.median ??
-    (await measureMax(context, 'permissions', context.service.url + CHEAP_PATH, profile.cheapConnections));
+    (await measureMax(context, 'permissions', context.service.url + CHEAP_PATH, profile.cheapConnections, {
+      durationSeconds: profile.windowSeconds,
+    }));
   return {
     route: `GET ${CHEAP_PATH}`,
     url: context.service.url + CHEAP_PATH,
