@@ -20,7 +20,7 @@ import {
 } from './lib/environment.mjs';
 import { BenchFailure } from './lib/load.mjs';
 import { fetchBody, fetchRetrying } from './lib/compare.mjs';
-import { rssBytes, stopProcess, tailLog } from './lib/processes.mjs';
+import { rssBytes, stopAllProcesses, stopProcess, tailLog } from './lib/processes.mjs';
 import { summariseProfiles } from './lib/profile.mjs';
 import { evaluateTargets, renderSection, writeSection } from './lib/report.mjs';
 import { largestProject, seed } from './lib/seed.mjs';
@@ -117,6 +117,17 @@ async function main() {
   };
   log(`bench: ${commandLine(options.argv)}; ${machine.cpuModel}, ${machine.cores} cores, Node.js ${machine.node}`);
   log(`bench: logs in ${workspace.logs}`);
+
+  // A signal sent to the harness alone (not to its process group) would leave its children running.
+  const interrupt = (signal) => {
+    log(`bench: ${signal} received; stopping the servers, the load and the database`);
+    stopAllProcesses()
+      .then(() => context.database?.stop())
+      .catch(() => undefined)
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
 
   let failed = false;
   try {

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { REPO_ROOT } from './environment.mjs';
+import { trackProcess } from './processes.mjs';
 
 const WORKER = join(REPO_ROOT, 'bench/load-worker.mjs');
 let specCount = 0;
@@ -30,6 +31,7 @@ export function startLoad(context, label, spec) {
       ? [process.execPath, [WORKER, specPath]]
       : ['taskset', ['-c', cores, process.execPath, WORKER, specPath]];
   const child = spawn(file, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  trackProcess(child);
   const stdout = [];
   const stderr = [];
   child.stdout.on('data', (chunk) => stdout.push(chunk));

@@ -7,6 +7,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** Children the harness started and has not seen exit, for stopping them when it is interrupted. */
+const running = new Set();
+
 /**
  * Returns a loopback port that was free a moment ago.
  * NOTE: another process may take the port before the child binds it, and the child then fails to start.
@@ -32,11 +35,24 @@ export function startProcess({ name, command, args, env, cores, logPath, cwd }) 
   const [file, argv] = cores === null ? [command, args] : ['taskset', ['-c', cores, command, ...args]];
   const child = spawn(file, argv, { env, cwd, stdio: ['ignore', log, log] });
   closeSync(log);
+  child.once('error', () => undefined);
+  return { ...trackProcess(child), name, logPath };
+}
+
+/** Returns a handle for `child` that stopProcess and stopAllProcesses accept. */
+export function trackProcess(child) {
   const exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  child.once('error', () => undefined);
-  return { name, child, pid: child.pid, logPath, exited, running: () => child.exitCode === null && child.signalCode === null };
+  const handle = { child, pid: child.pid, exited, running: () => child.exitCode === null && child.signalCode === null };
+  running.add(handle);
+  exited.then(() => running.delete(handle));
+  return handle;
+}
+
+/** Stops every child the harness started that is still running. */
+export function stopAllProcesses() {
+  return Promise.allSettled([...running].map((handle) => stopProcess(handle)));
 }
 
 /** Sends SIGTERM, then SIGKILL when the process has not exited within `timeoutMs`. */
