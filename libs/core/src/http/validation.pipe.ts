@@ -1,5 +1,12 @@
-import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
+import {
+  type ArgumentMetadata,
+  type Type,
+  ValidationPipe,
+  type ValidationError,
+  type ValidationPipeOptions,
+} from '@nestjs/common';
 
+import { type CompiledValidator, compileValidator } from './compiled-validation.js';
 import { type FieldError, ValidationFailedException } from './problem-details.js';
 
 function flattenErrors(errors: ValidationError[], parentPath = ''): FieldError[] {
@@ -77,8 +84,25 @@ function findForbiddenKeys(value: unknown, path: string, depth: number, found: F
 /**
  * Rejects prototype-polluting keys anywhere in a body or query, and nesting
  * deep enough to exhaust the stack of the DTO transformation, before validation.
+ * Then a body or query of a class that compileValidator accepts goes through
+ * the compiled checks, and any value they do not accept takes
+ * ValidationPipe's full path, which reports the errors.
  */
 class RequestValidationPipe extends ValidationPipe {
+  /**
+   * Compiled checks by DTO class, with null for a class that always takes the full path. The
+   * metadata is read on a class's first request, after its decorators ran at definition time.
+   */
+  private readonly compiled = new WeakMap<Type<unknown>, CompiledValidator | null>();
+  private readonly useCompiledChecks: boolean;
+
+  constructor(options: ValidationPipeOptions, compiledChecks: boolean) {
+    super(options);
+    // The compiled checks return the instance, which is what the pipe returns only with transform.
+    this.useCompiledChecks =
+      compiledChecks && this.isTransformEnabled && this.expectedType === undefined;
+  }
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') {
       const found: FieldError[] = [];
@@ -86,9 +110,40 @@ class RequestValidationPipe extends ValidationPipe {
       if (found.length > 0) {
         throw new ValidationFailedException(found);
       }
+
+      const instance = this.compiledValidatorFor(metadata.metatype)?.(value);
+      if (instance !== undefined) {
+        return instance;
+      }
     }
     return super.transform(value, metadata) as Promise<unknown>;
   }
+
+  private compiledValidatorFor(metatype: Type<unknown> | undefined): CompiledValidator | undefined {
+    if (!this.useCompiledChecks || typeof metatype !== 'function') {
+      return undefined;
+    }
+    let validator = this.compiled.get(metatype);
+    if (validator === undefined) {
+      const settings = {
+        validatorOptions: this.validatorOptions,
+        transformOptions: this.transformOptions,
+      };
+      validator = compileValidator(metatype, settings) ?? null;
+      this.compiled.set(metatype, validator);
+    }
+    return validator ?? undefined;
+  }
+}
+
+/** Settings of createValidationPipe. */
+export interface ValidationPipeSettings {
+  /**
+   * Whether valid values of supported DTO classes take the compiled checks.
+   * When false, every value takes class-transformer and class-validator,
+   * which the tests compare the compiled checks against. Defaults to true.
+   */
+  compiledChecks?: boolean;
 }
 
 /**
@@ -96,8 +151,8 @@ class RequestValidationPipe extends ValidationPipe {
  * properties, transforms payloads to their DTO classes and reports every
  * field error at once.
  */
-export function createValidationPipe(): ValidationPipe {
-  return new RequestValidationPipe({
+export function createValidationPipe(settings: ValidationPipeSettings = {}): ValidationPipe {
+  const options: ValidationPipeOptions = {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
@@ -105,5 +160,6 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) =>
       new ValidationFailedException(uniqueErrors(flattenErrors(errors))),
-  });
+  };
+  return new RequestValidationPipe(options, settings.compiledChecks ?? true);
 }
