@@ -147,7 +147,7 @@ async function main() {
     context.service = await startService(context, {
       name: 'service',
       extraEnv: options.serviceEnv,
-      nodeArgs: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      nodeArgs: [...options.serviceNodeArgs, ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     });
     context.cleanups.push(context.service);
     context.startRssMiB = rssBytes(context.service.pid) / (1024 * 1024);

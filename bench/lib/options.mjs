@@ -13,6 +13,8 @@ const USAGE = `Usage: npm run bench -- [options]
                         and drops it at the end
   --service-env K=V     extra environment variable for the measured service
                         (repeatable)
+  --service-node-arg A  extra Node.js option for the measured service, such as
+                        --trace-gc (repeatable)
   --seed-command CMD    seed with CMD (words split on spaces) instead of
                         "node dist/apps/jobs/src/main.js demo:seed --json"
   --cpu-prof            start the service with node --cpu-prof and list its
@@ -73,6 +75,7 @@ export function parseOptions(argv) {
       only: { type: 'string' },
       'mongodb-uri': { type: 'string' },
       'service-env': { type: 'string', multiple: true, default: [] },
+      'service-node-arg': { type: 'string', multiple: true, default: [] },
       'seed-command': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       write: { type: 'boolean' },
@@ -125,6 +128,7 @@ export function parseOptions(argv) {
     scenarios: new Set(only),
     mongodbUri: values['mongodb-uri'],
     serviceEnv,
+    serviceNodeArgs: values['service-node-arg'],
     seedCommand: values['seed-command']?.split(/\s+/).filter(Boolean),
     cpuProf: values['cpu-prof'],
     write: values['no-write'] ? false : (values.write ?? !values.quick),
