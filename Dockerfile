@@ -24,4 +24,5 @@ USER node
 EXPOSE 3000 9464
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/apps/api/src/main.js"]
+# The same command as the api container of deploy/deployment.yaml, which says why the heap is capped.
+CMD ["node", "--max-old-space-size=128", "dist/apps/api/src/main.js"]

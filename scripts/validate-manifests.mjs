@@ -184,6 +184,25 @@ function validateRendered(folder, label) {
   return runDriver(['--label', label, '-'], render.stdout);
 }
 
+/**
+ * Checks that the Dockerfile starts the service with the command of the api
+ * container in deploy/deployment.yaml, Node.js options included. Returns the exit status.
+ */
+function checkImageCommand() {
+  const commandOf = (text, pattern) => {
+    const match = [...text.matchAll(pattern)].find((candidate) => candidate[1].includes('apps/api/src/main.js'));
+    return match === undefined ? undefined : JSON.stringify(JSON.parse(match[1]));
+  };
+  const image = commandOf(readFileSync(join(root, 'Dockerfile'), 'utf8'), /^CMD (\[.*\])\s*$/gm);
+  const deployed = commandOf(readFileSync(join(root, 'deploy', 'deployment.yaml'), 'utf8'), /^\s*command: (\[.*\])\s*$/gm);
+  if (image === undefined || image !== deployed) {
+    console.log(`ERROR the Dockerfile's CMD ${image} differs from the api container's command ${deployed} in deploy/deployment.yaml`);
+    return 1;
+  }
+  console.log(`The Dockerfile's CMD matches the api container's command: ${image}`);
+  return 0;
+}
+
 const folderArgument = process.argv[2];
 if (folderArgument === '--help' || folderArgument === '-h') {
   console.log(
@@ -202,4 +221,5 @@ const display = displayPath(folder);
 const manifests = findManifests(folder).map(displayPath);
 const filesStatus = runDriver(['--kustomization', display, ...manifests]);
 const renderedStatus = validateRendered(display, `kubectl kustomize ${display}`);
-process.exit(filesStatus !== 0 ? filesStatus : renderedStatus);
+const imageStatus = folderArgument === undefined ? checkImageCommand() : 0;
+process.exit([filesStatus, renderedStatus, imageStatus].find((status) => status !== 0) ?? 0);

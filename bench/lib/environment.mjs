@@ -1,7 +1,7 @@
 // Everything the measured processes share: a temporary folder, the signing
 // and encryption keys, the database, and the environment of the built service.
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -107,19 +107,37 @@ export function serviceEnv({ workspace, secrets, databaseUri }) {
   };
 }
 
+const API_ENTRY = 'dist/apps/api/src/main.js';
+
+/**
+ * Returns the Node.js options of the api container in deploy/deployment.yaml,
+ * such as its heap cap, so the benchmark measures the service as it is deployed.
+ */
+export function deployedNodeArgs() {
+  const manifest = readFileSync(join(REPO_ROOT, 'deploy/deployment.yaml'), 'utf8');
+  for (const match of manifest.matchAll(/^\s*command:\s*(\[.*\])\s*$/gm)) {
+    const command = JSON.parse(match[1]);
+    if (command[0] === 'node' && command.at(-1) === API_ENTRY) {
+      return command.slice(1, -1);
+    }
+  }
+  throw new Error(`deploy/deployment.yaml has no command ["node", ..., "${API_ENTRY}"]`);
+}
+
 /**
  * Starts one process of the built service on the server cores and waits until
  * it is ready. `extraEnv` makes a variant of it, such as one with a feature
- * switched off. `nodeArgs` go to node itself (for example --cpu-prof).
+ * switched off. `nodeArgs` go to node itself (for example --cpu-prof), after
+ * the deployment's own options unless `deployedOptions` is false.
  */
-export async function startService(context, { name, extraEnv = {}, nodeArgs = [], entry = SERVICE_ENTRY }) {
+export async function startService(context, { name, extraEnv = {}, nodeArgs = [], entry = SERVICE_ENTRY, deployedOptions = true }) {
   const port = await freePort();
   const metricsPort = await freePort();
   const began = Date.now();
   const handle = startProcess({
     name,
     command: process.execPath,
-    args: [...nodeArgs, entry],
+    args: [...(deployedOptions ? deployedNodeArgs() : []), ...nodeArgs, entry],
     env: { ...context.serviceEnv, PORT: String(port), METRICS_PORT: String(metricsPort), ...extraEnv },
     cores: context.machine.serverCores,
     logPath: join(context.workspace.logs, `${name.replace(/[^a-z0-9]+/gi, '-')}.log`),
