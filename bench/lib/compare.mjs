@@ -34,15 +34,35 @@ export async function fetchBody(label, url, init = {}) {
 const digest = (body) => createHash('sha256').update(body).digest('hex').slice(0, 16);
 
 /**
- * Fetches the same request from every variant and fails unless all bodies
- * are byte for byte the first one's. Returns the size and digest.
+ * Replaces the value of each named top-level field of a JSON body with a
+ * placeholder, leaving every other byte as sent. Each field must occur
+ * exactly once as a string or number, so a response without it fails the
+ * comparison instead of passing it.
  */
-export async function requireIdenticalBodies(requests) {
-  const responses = [];
-  for (const { label, url, init } of requests) {
-    responses.push(await fetchBody(label, url, init));
+function withoutVolatileFields(label, body, fields) {
+  let text = body.toString('utf8');
+  for (const field of fields) {
+    const pattern = new RegExp(`"${field}":("(?:[^"\\\\]|\\\\.)*"|-?[0-9.eE+-]+)`, 'g');
+    const count = text.match(pattern)?.length ?? 0;
+    if (count !== 1) {
+      throw new BenchFailure(`${label}: expected the field "${field}" once in the body, found it ${count} times`);
+    }
+    text = text.replace(pattern, `"${field}":"(volatile)"`);
   }
-  const [reference, ...others] = responses;
+  return Buffer.from(text, 'utf8');
+}
+
+/**
+ * Fails unless every response's body is byte for byte the first one's, after
+ * `volatileFields` (per-request values such as timestamps) are blanked out.
+ * Returns the size and digest of the first body as compared.
+ */
+export function requireSameBytes(responses, { volatileFields = [] } = {}) {
+  const compared = responses.map((response) => ({
+    label: response.label,
+    body: volatileFields.length === 0 ? response.body : withoutVolatileFields(response.label, response.body, volatileFields),
+  }));
+  const [reference, ...others] = compared;
   for (const other of others) {
     if (!reference.body.equals(other.body)) {
       let offset = 0;
@@ -56,5 +76,23 @@ export async function requireIdenticalBodies(requests) {
       );
     }
   }
-  return { bytes: reference.body.length, sha256: digest(reference.body), variants: responses.map((response) => response.label) };
+  return {
+    bytes: reference.body.length,
+    sha256: digest(reference.body),
+    variants: compared.map((response) => response.label),
+    volatileFields,
+  };
+}
+
+/**
+ * Fetches the same request from every variant and fails unless all bodies
+ * are byte for byte the first one's. Returns the size and digest.
+ */
+export async function requireIdenticalBodies(requests) {
+  const responses = [];
+  for (const { label, url, init } of requests) {
+    responses.push(await fetchBody(label, url, init));
+  }
+  const { bytes, sha256, variants } = requireSameBytes(responses);
+  return { bytes, sha256, variants };
 }

@@ -18,6 +18,7 @@ const TARGETS = {
   memoryDeviation: 0.1,
   memoryPeakMiB: 300,
   loginsPerSecond: 20,
+  auditAddedTime: 0.25,
 };
 
 function verdict(met) {
@@ -40,6 +41,9 @@ export function evaluateTargets(results) {
   if (cheap) {
     add('3', 'GET /v1/users/me/permissions throughput, service / bare node:http', formatSpread(cheap.vsBare), `≥ ${TARGETS.cheapVsBare}`, cheap.vsBare.median >= TARGETS.cheapVsBare);
     add('3', 'the same, service / node:http + crypto.verify', formatSpread(cheap.vsPlain), '–', null);
+    add('3', 'the same, NestJS on Express, one constant route / bare node:http', formatSpread(cheap.nestExpressVsBare), '–', null);
+    add('3', 'the same, NestJS on Fastify, one constant route / bare node:http', formatSpread(cheap.nestFastifyVsBare), '–', null);
+    add('3', 'the same, service / NestJS on Express, one constant route', formatSpread(cheap.vsNestExpress), '–', null);
   }
   if (micro) {
     add('4', 'token verification, JwtAuthGuard / crypto.verify (throughput)', formatSpread(micro.token.ratio), `≥ ${TARGETS.tokenRatio}`, micro.token.ratio.median >= TARGETS.tokenRatio);
@@ -70,6 +74,17 @@ export function evaluateTargets(results) {
   }
   if (login) {
     add('6', 'logins per second', formatSpread(login.loginsPerSecond), `≥ ${TARGETS.loginsPerSecond}`, login.loginsPerSecond.median >= TARGETS.loginsPerSecond);
+  }
+  const auditToggle = results.toggles?.results.find((toggle) => toggle.omit.includes('auditInterceptor') && toggle.addedTime !== undefined);
+  if (auditToggle) {
+    const percent = (summary) => ({ ...summary, median: summary.median * 100, min: summary.min * 100, max: summary.max * 100 });
+    add(
+      'toggle',
+      'audit interceptor on a task update, cost (time per update with it / without it − 1)',
+      `${formatSpread(percent(auditToggle.addedTime))}%`,
+      `≤ ${TARGETS.auditAddedTime * 100}%`,
+      auditToggle.addedTime.median <= TARGETS.auditAddedTime,
+    );
   }
   return rows;
 }
@@ -178,14 +193,17 @@ export function renderSection(run) {
       '- **3: permissions.** `GET /v1/users/me/permissions`, whose response the service builds from the verified token without reading ' +
         `the database. The bare node:http server sends the ${results.cheap.bytes.bytes} bytes the service sent, with no token check. ` +
         'node:http + crypto.verify checks the token (signature, expiry, issuer, audience) and builds the same JSON from its claims. ' +
-        `All three sent the same bytes; ${planText(results.cheap.measured)}.`,
+        'The two NestJS floor servers run one app (bench/servers/nest-floor.mjs), once on the Express platform the service uses and ' +
+        'once on the Fastify platform. Its one controller returns those bytes parsed into a constant object, with no guard, middleware, ' +
+        'interceptor, pipe or request logging and with Nest\'s built-in body parsers off, so they show what the framework itself costs. ' +
+        `All five sent the same bytes with the content type \`${results.cheap.contentType}\`; ${planText(results.cheap.measured)}.`,
     );
   }
   if (results.micro) {
     const { micro } = results;
     lines.push(
       `- **4: micro.** In one process on the server cores. Token: ${micro.token.calls} calls a round through the service's JwtAuthGuard ` +
-        `(passport-jwt with the JwtStrategy, revocation check included): ${formatSpread(micro.token.guardMicros)} µs a call; ` +
+        `(signature, header, claims and revocation checks): ${formatSpread(micro.token.guardMicros)} µs a call; ` +
         `crypto.verify with the KeyObject of the service's KeyRing (splitting the token and decoding the signature included): ` +
         `${formatSpread(micro.token.rawMicros)} µs. Validation: the pipe the service installs globally (createValidationPipe) with ` +
         `CreateTaskDto, ${micro.validation.calls} valid bodies a round.`,
@@ -231,6 +249,19 @@ export function renderSection(run) {
         ? '- **Toggles.** None defined yet: `bench/toggles.mjs` lists service variants (extra environment variables) to measure against the default service.'
         : `- **Toggles.** ${results.toggles.results.map((toggle) => `${toggle.name} on \`${toggle.route}\`: ${formatSpread(toggle.vsDefault)} of the default's throughput`).join('; ')}.`,
     );
+    for (const toggle of results.toggles.results.filter((candidate) => candidate.addedTime !== undefined)) {
+      const { variants } = toggle.measured;
+      const changed = Object.values(variants).map((variant) => `${variant.label} ${variant.changes} of ${variant.updates}`);
+      const fields = toggle.bytes.volatileFields.map((field) => `\`${field}\``).join(', ');
+      lines.push(
+        `  \`${toggle.route}\` for ${toggle.name}: the writer (${context.writer.role}) updates a task it created, each variant its own, ` +
+          `with ${planText(toggle.measured)}; every connection sends its own title, so an update changes the task unless the previous one ` +
+          `came from the same connection (updates that changed it: ${changed.join(', ')}). Both variants sent the same ` +
+          `${toggle.bytes.bytes} bytes (sha256 ${toggle.bytes.sha256}…) for the same update of one task, before and after the load, ` +
+          `with the per-request ${toggle.bytes.volatileFields.length === 1 ? 'field' : 'fields'} ${fields} blanked out ` +
+          '(the ETag header, which carries the version, is not compared).',
+      );
+    }
   }
   if (context.database.kind.startsWith('embedded')) {
     lines.push(
