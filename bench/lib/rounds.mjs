@@ -83,29 +83,18 @@ async function warmUp(context, name, variants, connections, timeoutSeconds) {
 export async function measureInterleaved(context, { name, variants, connections, timeoutSeconds = 30 }) {
   const { profile } = context.options;
   const plan = await warmUp(context, name, variants, connections, timeoutSeconds);
-  const perVariant = Object.fromEntries(
-    variants.map((variant) => [variant.key, { rps: [], p50: [], p99: [], serverCpuMs: [], databaseCpuMs: [] }]),
-  );
+  const perVariant = Object.fromEntries(variants.map((variant) => [variant.key, emptySeries()]));
   const databasePid = context.database.pid;
 
   for (let round = 0; round < profile.rounds; round += 1) {
     const order = variants.map((_, index) => variants[(index + round) % variants.length]);
     for (const variant of order) {
       const extra = plan.mode === 'duration' ? { durationSeconds: plan.durationSeconds } : { amount: plan.amount };
-      const serverBefore = cpuSeconds(variant.pid);
-      const databaseBefore = databasePid === undefined ? 0 : cpuSeconds(databasePid);
+      const before = cpuMark(variant, databasePid);
       const result = requireAll2xx(
         await runLoad(context, `${name} ${variant.label} round ${round + 1}`, loadSpec(variant, connections, timeoutSeconds, extra)),
       );
-      const series = perVariant[variant.key];
-      series.rps.push(result.rps);
-      series.p50.push(result.latencyMs.p50);
-      series.p99.push(result.latencyMs.p99);
-      // CPU milliseconds per completed request, of the server and of the database.
-      series.serverCpuMs.push(((cpuSeconds(variant.pid) - serverBefore) * 1000) / result.ok2xx);
-      if (databasePid !== undefined) {
-        series.databaseCpuMs.push(((cpuSeconds(databasePid) - databaseBefore) * 1000) / result.ok2xx);
-      }
+      recordRun(perVariant[variant.key], result, variant, databasePid, before);
       await settle(context, variant);
     }
     process.stdout.write(`  ${name}: round ${round + 1}/${profile.rounds} done\n`);
@@ -114,23 +103,41 @@ export async function measureInterleaved(context, { name, variants, connections,
   return {
     plan,
     connections,
-    variants: Object.fromEntries(
-      variants.map((variant) => {
-        const series = perVariant[variant.key];
-        return [
-          variant.key,
-          {
-            label: variant.label,
-            series,
-            rps: summarise(series.rps),
-            p50: summarise(series.p50),
-            p99: summarise(series.p99),
-            serverCpuMs: summarise(series.serverCpuMs),
-            databaseCpuMs: series.databaseCpuMs.length > 0 ? summarise(series.databaseCpuMs) : undefined,
-          },
-        ];
-      }),
-    ),
+    variants: Object.fromEntries(variants.map((variant) => [variant.key, summariseSeries(variant.label, perVariant[variant.key])])),
+  };
+}
+
+/** Returns the empty per-round series of one variant. */
+export function emptySeries() {
+  return { rps: [], p50: [], p99: [], serverCpuMs: [], databaseCpuMs: [] };
+}
+
+/** Reads the CPU time the variant's server and the database have used so far. */
+export function cpuMark(variant, databasePid) {
+  return { server: cpuSeconds(variant.pid), database: databasePid === undefined ? 0 : cpuSeconds(databasePid) };
+}
+
+/** Adds one run's throughput, latency and CPU milliseconds per completed request to `series`. */
+export function recordRun(series, result, variant, databasePid, before) {
+  series.rps.push(result.rps);
+  series.p50.push(result.latencyMs.p50);
+  series.p99.push(result.latencyMs.p99);
+  series.serverCpuMs.push(((cpuSeconds(variant.pid) - before.server) * 1000) / result.ok2xx);
+  if (databasePid !== undefined) {
+    series.databaseCpuMs.push(((cpuSeconds(databasePid) - before.database) * 1000) / result.ok2xx);
+  }
+}
+
+/** Returns the medians and spreads of one variant's series. */
+export function summariseSeries(label, series) {
+  return {
+    label,
+    series,
+    rps: summarise(series.rps),
+    p50: summarise(series.p50),
+    p99: summarise(series.p99),
+    serverCpuMs: summarise(series.serverCpuMs),
+    databaseCpuMs: series.databaseCpuMs.length > 0 ? summarise(series.databaseCpuMs) : undefined,
   };
 }
 

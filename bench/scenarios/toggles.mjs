@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fetchBody, requireSameBytes } from '../lib/compare.mjs';
 import { REPO_ROOT, startService } from '../lib/environment.mjs';
 import { BenchFailure, requireAll2xx, runLoad } from '../lib/load.mjs';
-import { cpuSeconds, stopProcess } from '../lib/processes.mjs';
-import { measureInterleaved, ratio, settle } from '../lib/rounds.mjs';
+import { stopProcess } from '../lib/processes.mjs';
+import { cpuMark, emptySeries, measureInterleaved, ratio, recordRun, settle, summariseSeries } from '../lib/rounds.mjs';
 import { summarise } from '../lib/stats.mjs';
 import { TOGGLES } from '../toggles.mjs';
 import { CHEAP_PATH } from './cheap-route.mjs';
@@ -122,7 +122,7 @@ async function measureUpdates(context, { name, variants, connections, sequential
   }
 
   const perVariant = Object.fromEntries(
-    variants.map((variant) => [variant.key, { rps: [], p50: [], p99: [], serverCpuMs: [], databaseCpuMs: [], updates: 0, changes: 0 }]),
+    variants.map((variant) => [variant.key, { ...emptySeries(), updates: 0, changes: 0 }]),
   );
   const databasePid = context.database.pid;
   for (let round = 0; round < profile.rounds; round += 1) {
@@ -130,18 +130,11 @@ async function measureUpdates(context, { name, variants, connections, sequential
     for (const variant of order) {
       const series = perVariant[variant.key];
       const changedBefore = await newestActivityAt(context, variant.taskId);
-      const serverBefore = cpuSeconds(variant.pid);
-      const databaseBefore = databasePid === undefined ? 0 : cpuSeconds(databasePid);
+      const before = cpuMark(variant, databasePid);
       const result = requireAll2xx(
         await runLoad(context, `${name} ${variant.label} round ${round + 1}`, spec(variant, run)),
       );
-      series.rps.push(result.rps);
-      series.p50.push(result.latencyMs.p50);
-      series.p99.push(result.latencyMs.p99);
-      series.serverCpuMs.push(((cpuSeconds(variant.pid) - serverBefore) * 1000) / result.ok2xx);
-      if (databasePid !== undefined) {
-        series.databaseCpuMs.push(((cpuSeconds(databasePid) - databaseBefore) * 1000) / result.ok2xx);
-      }
+      recordRun(series, result, variant, databasePid, before);
       await settle(context, variant);
       // Read after settling, so requests still running when the load stopped are counted here.
       series.changes += await changesSince(context, variant.taskId, changedBefore);
@@ -158,17 +151,7 @@ async function measureUpdates(context, { name, variants, connections, sequential
         const series = perVariant[variant.key];
         return [
           variant.key,
-          {
-            label: variant.label,
-            series,
-            rps: summarise(series.rps),
-            p50: summarise(series.p50),
-            p99: summarise(series.p99),
-            serverCpuMs: summarise(series.serverCpuMs),
-            databaseCpuMs: series.databaseCpuMs.length > 0 ? summarise(series.databaseCpuMs) : undefined,
-            updates: series.updates,
-            changes: series.changes,
-          },
+          { ...summariseSeries(variant.label, series), updates: series.updates, changes: series.changes },
         ];
       }),
     ),
