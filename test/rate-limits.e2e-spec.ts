@@ -236,6 +236,59 @@ describe('rate limits with the default settings', () => {
   });
 });
 
+describe('requests rejected before routing', () => {
+  const IP_LIMIT = 12;
+  let sink: SmtpSink;
+  let testApp: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    ({ testApp, port } = await startApp(sink, { RATE_LIMIT_IP_MAX: String(IP_LIMIT) }));
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+    await sink.close();
+  });
+
+  it('count against the address limit like routed requests', async () => {
+    const from = '127.0.4.1';
+    const rejected = [
+      () => requestFrom(from, port, '/v1/tasks', { method: 'POST', rawBody: '{"title":' }),
+      () => requestFrom(from, port, '/v1/no-such-route'),
+      () =>
+        requestFrom(from, port, '/v1/auth/login', {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          rawBody: 'email=someone',
+        }),
+    ];
+    const answers: ClientResponse[] = [];
+    for (let request = 0; request < IP_LIMIT - 1; request += 1) {
+      answers.push(await rejected[request % rejected.length]!());
+    }
+    expect(answers.map((answer) => answer.status)).toEqual(
+      Array.from({ length: IP_LIMIT - 1 }, (_, index) => [400, 404, 415][index % 3]),
+    );
+    expect(answers.map((answer) => Number(answer.headers['ratelimit-remaining']))).toEqual(
+      Array.from({ length: IP_LIMIT - 1 }, (_, index) => IP_LIMIT - 1 - index),
+    );
+    // The last request the window allows, then every request is turned away, routed or not.
+    expect((await requestFrom(from, port, '/v1/auth/csrf')).status).toBe(200);
+    for (const request of rejected) {
+      expectTooManyRequests(await request(), IP_LIMIT, 300);
+    }
+    expectTooManyRequests(await requestFrom(from, port, '/v1/auth/csrf'), IP_LIMIT, 300);
+
+    // Other addresses and the probes are not affected.
+    expect((await requestFrom('127.0.4.2', port, '/v1/no-such-route')).status).toBe(404);
+    expect((await requestFrom(from, port, '/health/ready')).status).toBe(200);
+    const metrics = await scrapeMetrics(metricsPortOf(testApp));
+    expect(sampleValue(metrics, 'rate_limit_rejections_total{limiter="ip"}')).toBe(4);
+  });
+});
+
 describe('the daily quota per user', () => {
   let sink: SmtpSink;
   let testApp: TestApp;

@@ -295,6 +295,10 @@ describe('two replicas sharing one database and one Redis', () => {
       });
       expect(signIn.status).toBe(503);
       expect(JSON.stringify(signIn.body)).not.toMatch(/redis|ECONNREFUSED|127\.0\.0\.1/i);
+      // A request rejected before routing keeps its own status when it cannot be counted.
+      const unrouted = await send(replica, '/v1/no-such-route');
+      expect(unrouted.status).toBe(404);
+      expect(unrouted.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
 
     await redis.restart();

@@ -17,6 +17,8 @@ export interface ClientRequest {
   headers?: Record<string, string>;
   /** Sent as JSON. */
   json?: unknown;
+  /** Sent as is when `json` is not given, such as a body that does not parse. */
+  rawBody?: string;
 }
 
 /**
@@ -42,10 +44,10 @@ export function requestFrom(
   path: string,
   options: ClientRequest = {},
 ): Promise<ClientResponse> {
-  const payload = options.json === undefined ? undefined : JSON.stringify(options.json);
+  const payload = options.json === undefined ? options.rawBody : JSON.stringify(options.json);
   const headers: Record<string, string> = { ...options.headers };
   if (payload !== undefined) {
-    headers['Content-Type'] = 'application/json';
+    headers['Content-Type'] ??= 'application/json';
     headers['Content-Length'] = String(Buffer.byteLength(payload));
   }
 

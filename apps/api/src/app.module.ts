@@ -31,7 +31,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot(config),
+        CoreModule.forRoot(config, { rateLimited }),
         MailModule.forRoot(config),
         AccessModule,
         // Without the interceptor the trail itself stays: services and the error filter record.

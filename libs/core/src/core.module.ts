@@ -23,6 +23,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { InMemorySharedState } from './shared-state/in-memory-shared-state.js';
 import { RedisSharedState } from './shared-state/redis-shared-state.js';
 import { SharedState } from './shared-state/shared-state.js';
+import { UNROUTED_REQUEST_LIMIT } from './rate-limits/rate-limit.decorators.js';
 import { RateLimitGuard, UserQuotaGuard } from './rate-limits/rate-limit.guard.js';
 import { RateLimits, throttlerOptions } from './rate-limits/rate-limits.js';
 
@@ -33,7 +34,12 @@ import { RateLimits, throttlerOptions } from './rate-limits/rate-limits.js';
 @Global()
 @Module({})
 export class CoreModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /**
+   * Set `rateLimited` to false when the application does not install the
+   * rate-limit guards. Requests that fail before routing are then not counted
+   * against the per-address limit either.
+   */
+  static forRoot(config: AppConfig, { rateLimited = true } = {}): DynamicModule {
     return {
       module: CoreModule,
       imports: [
@@ -60,6 +66,11 @@ export class CoreModule {
         RateLimitGuard,
         UserQuotaGuard,
         RateLimits,
+        {
+          provide: UNROUTED_REQUEST_LIMIT,
+          inject: [RateLimitGuard],
+          useFactory: (guard: RateLimitGuard) => (rateLimited ? guard : null),
+        },
         {
           provide: SharedState,
           useFactory: (): SharedState =>
@@ -97,6 +108,11 @@ export class CoreModule {
         RateLimitGuard,
         UserQuotaGuard,
         RateLimits,
+        {
+          provide: UNROUTED_REQUEST_LIMIT,
+          inject: [RateLimitGuard],
+          useFactory: (guard: RateLimitGuard) => (rateLimited ? guard : null),
+        },
       ],
     };
   }

@@ -4,6 +4,7 @@ import {
   type ExceptionFilter,
   HttpException,
   HttpStatus,
+  Inject,
   Logger,
   Optional,
 } from '@nestjs/common';
@@ -19,8 +20,10 @@ import {
 import { AuditRecorder } from '../audit/audit-recorder.js';
 import { auditResourceId, routeAction } from '../audit/route-action.js';
 import type { RequestWithId } from './request-id.js';
-import { currentRequestContext } from './request-context.js';
+import { currentRequestContext, runInContextOf } from './request-context.js';
 import { routePatternOf } from './route-tag.interceptor.js';
+import type { RateLimitGuard } from '../rate-limits/rate-limit.guard.js';
+import { UNROUTED_REQUEST_LIMIT } from '../rate-limits/rate-limit.decorators.js';
 
 interface Rendered {
   status: number;
@@ -97,25 +100,59 @@ function describeHttpException(exception: HttpException): Rendered {
   return { status, detail, type: 'about:blank' };
 }
 
-/**
- * Renders every error as application/problem+json. Unexpected errors become
- * a 500 whose body names only the request id, while the log keeps the whole
- * error under that id. A failed mutating route is also recorded in the audit
- * trail here, because guards reject before any interceptor runs.
- */
 /** Statuses of rate-limited (429) and fail-closed (503) responses, which the audit trail skips. */
 const UNRECORDED_STATUSES = new Set<number>([
   HttpStatus.TOO_MANY_REQUESTS,
   HttpStatus.SERVICE_UNAVAILABLE,
 ]);
 
+function isTooManyRequests(error: unknown): error is ProblemException {
+  return (
+    error instanceof ProblemException &&
+    error.getStatus() === (HttpStatus.TOO_MANY_REQUESTS as number)
+  );
+}
+
+/**
+ * Renders every error as application/problem+json. Unexpected errors become
+ * a 500 whose body names only the request id, while the log keeps the whole
+ * error under that id. A failed mutating route is also recorded in the audit
+ * trail here, because guards reject before any interceptor runs. A request
+ * that failed before routing is counted against its address's rate limit
+ * here, as no guard saw it.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemDetailsFilter.name);
 
-  constructor(@Optional() private readonly audit?: AuditRecorder) {}
+  constructor(
+    @Optional() private readonly audit?: AuditRecorder,
+    @Optional()
+    @Inject(UNROUTED_REQUEST_LIMIT)
+    private readonly unroutedLimit?: RateLimitGuard | null,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    const limit = this.unroutedLimit;
+    if (limit === undefined || limit === null) {
+      this.respond(exception, host);
+      return;
+    }
+    const request = host.switchToHttp().getRequest<Request>();
+    // A 429 replaces the original error. When the count fails for another reason
+    // (shared state unreachable) the original error stays, because the request is rejected anyway.
+    void runInContextOf(request, () => limit.countUnrouted(host))
+      .then(
+        () => exception,
+        (limited: unknown) => (isTooManyRequests(limited) ? limited : exception),
+      )
+      .then((answer) => this.respond(answer, host))
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, 'failed to send an error response');
+      });
+  }
+
+  private respond(exception: unknown, host: ArgumentsHost): void {
     const context = host.switchToHttp();
     const request = context.getRequest<Request & Partial<RequestWithId>>();
     const response = context.getResponse<Response>();

@@ -65,7 +65,19 @@ export function requestContextMiddleware(
   _response: Response,
   next: NextFunction,
 ): void {
-  const context = requestContextOf(request);
-  CONTEXT_OF_REQUEST.set(request, context);
-  storage.run(context, next);
+  runInContextOf(request, next);
+}
+
+/**
+ * Runs `work` inside the context of `request`, first creating that context
+ * when the request failed before the middleware gave it one (a body that
+ * does not parse), so what `work` notes still reaches the metrics.
+ */
+export function runInContextOf<T>(request: Request, work: () => T): T {
+  let context = CONTEXT_OF_REQUEST.get(request);
+  if (context === undefined) {
+    context = requestContextOf(request);
+    CONTEXT_OF_REQUEST.set(request, context);
+  }
+  return storage.run(context, work);
 }

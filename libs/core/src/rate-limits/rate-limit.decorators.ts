@@ -14,3 +14,9 @@ export const AuthRateLimited = () => SetMetadata(AUTH_RATE_LIMITED, true);
 
 /** Exempts a route from every rate limit: only the probes the orchestrator sends. */
 export const NotRateLimited = () => SetMetadata(NOT_RATE_LIMITED, true);
+
+/**
+ * The guard that counts requests failing before routing against the
+ * per-address limit, or null when the service runs without rate limits.
+ */
+export const UNROUTED_REQUEST_LIMIT = Symbol('unrouted-request-limit');

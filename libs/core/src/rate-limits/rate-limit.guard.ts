@@ -1,5 +1,12 @@
-import { type ExecutionContext, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  type ExecutionContext,
+  HttpStatus,
+  Inject,
+  Injectable,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -148,6 +155,11 @@ abstract class StagedThrottlerGuard extends ThrottlerGuard {
   }
 }
 
+/** Set on a request once it reached the first rate-limit guard, whether it was counted or exempt. */
+const ROUTED = Symbol('rate-limit-routed');
+
+type RequestSeen = Request & { [ROUTED]?: true };
+
 /** The limits per client address and on credential routes; runs before authentication. */
 @Injectable()
 export class RateLimitGuard extends StagedThrottlerGuard {
@@ -156,6 +168,46 @@ export class RateLimitGuard extends StagedThrottlerGuard {
     THROTTLERS.authIp,
     THROTTLERS.authAccount,
   ]);
+
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    context.switchToHttp().getRequest<RequestSeen>()[ROUTED] = true;
+    return super.canActivate(context);
+  }
+
+  /**
+   * Counts against the per-address limit a request that failed before
+   * routing (a body that does not parse, a rejected content type or length,
+   * an unknown path), which no guard saw. Rejects with the 429 to send
+   * instead once the address is past its limit. A request this guard has
+   * already seen is not counted twice.
+   */
+  async countUnrouted(host: ArgumentsHost): Promise<void> {
+    if (host.switchToHttp().getRequest<RequestSeen>()[ROUTED] === true) {
+      return;
+    }
+    const throttler = this.throttlers.find(({ name }) => name === THROTTLERS.ip);
+    const { limit, ttl, getTracker, generateKey } = throttler ?? {};
+    if (
+      throttler === undefined ||
+      typeof limit !== 'number' ||
+      typeof ttl !== 'number' ||
+      getTracker === undefined ||
+      generateKey === undefined
+    ) {
+      return;
+    }
+    // No handler or class: the address throttler's tracker and key do not use them.
+    const context = new ExecutionContextHost(host.getArgs());
+    await this.handleRequest({
+      context,
+      limit,
+      ttl,
+      throttler,
+      blockDuration: ttl,
+      getTracker,
+      generateKey,
+    });
+  }
 }
 
 /** The daily quota per signed-in user; runs right after authentication. */
