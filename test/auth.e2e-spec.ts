@@ -288,6 +288,28 @@ describe('identity', () => {
     });
   });
 
+  describe.each([
+    ['/v1/auth/register', { password: STRONG_PASSWORD, name: 'X' }],
+    ['/v1/auth/login', { password: STRONG_PASSWORD }],
+    ['/v1/auth/resend-verification', {}],
+    ['/v1/auth/password/forgot', {}],
+  ])('%s with a lone surrogate', (path, rest) => {
+    it('rejects the e-mail with 400', async () => {
+      // JSON.stringify would escape the surrogate too; the raw text shows what a client sends.
+      const fields = Object.entries(rest).map(([key, value]) => `,"${key}":"${value}"`);
+      const response = await testApp.http
+        .post(path)
+        .set('Content-Type', 'application/json')
+        .send(`{"email":"\\ud800@example.com"${fields.join('')}}`);
+
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body.errors).toEqual([
+        { field: 'email', message: 'email is not well-formed Unicode text' },
+      ]);
+    });
+  });
+
   describe('login', () => {
     it('gives unknown addresses and wrong passwords one answer', async () => {
       const email = await registerVerified(testApp, sink);

@@ -44,11 +44,27 @@ const MAX_SCAN_DEPTH = 32;
 const MAX_PROPERTIES = 100;
 const MAX_ITEMS = 1_000;
 
-function findForbiddenKeys(value: unknown, path: string, depth: number, found: FieldError[]): void {
+/**
+ * A UTF-16 surrogate without its partner, which JSON escapes such as `\ud800` can carry.
+ * Paired surrogates form one code point, so they do not match in Unicode mode.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function findUnsafeInput(value: unknown, path: string, depth: number, found: FieldError[]): void {
+  const subject = path === '' ? 'the body' : path;
+  if (typeof value === 'string') {
+    // Validators that percent-encode their input (isEmail, isURL) throw on these.
+    if (LONE_SURROGATE.test(value)) {
+      found.push({
+        field: path === '' ? 'body' : path,
+        message: `${subject} is not well-formed Unicode text`,
+      });
+    }
+    return;
+  }
   if (value === null || typeof value !== 'object') {
     return;
   }
-  const subject = path === '' ? 'the body' : path;
   if (depth > MAX_SCAN_DEPTH) {
     found.push({
       field: path,
@@ -73,17 +89,18 @@ function findForbiddenKeys(value: unknown, path: string, depth: number, found: F
   }
   for (const key of keys) {
     const field = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) {
+    if (FORBIDDEN_KEYS.has(key) || LONE_SURROGATE.test(key)) {
       found.push({ field, message: `${field} is not an allowed property` });
     } else {
-      findForbiddenKeys((value as Record<string, unknown>)[key], field, depth + 1, found);
+      findUnsafeInput((value as Record<string, unknown>)[key], field, depth + 1, found);
     }
   }
 }
 
 /**
- * Rejects prototype-polluting keys anywhere in a body or query, and nesting
- * deep enough to exhaust the stack of the DTO transformation, before validation.
+ * Rejects prototype-polluting keys anywhere in a body or query, strings that
+ * are not well-formed UTF-16, and nesting deep enough to exhaust the stack of
+ * the DTO transformation, before validation.
  * Then a body or query of a class that compileValidator accepts goes through
  * the compiled checks, and any value they do not accept takes
  * ValidationPipe's full path, which reports the errors.
@@ -106,7 +123,7 @@ class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') {
       const found: FieldError[] = [];
-      findForbiddenKeys(value, '', 0, found);
+      findUnsafeInput(value, '', 0, found);
       if (found.length > 0) {
         throw new ValidationFailedException(found);
       }
