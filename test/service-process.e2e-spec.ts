@@ -112,6 +112,23 @@ describe('service process', () => {
     expect(await service.exited).toBe(0);
   });
 
+  it('ignores a repeated SIGTERM while it drains', async () => {
+    dataDir = createTempDir();
+    service = await startServiceProcess({ DATA_DIR: dataDir.path, SHUTDOWN_DELAY_SECONDS: '2' });
+    const base = `http://127.0.0.1:${service.port}`;
+
+    service.child.kill('SIGTERM');
+    await delay(200);
+    service.child.kill('SIGTERM');
+    service.child.kill('SIGINT');
+    await delay(300);
+
+    expect((await fetch(`${base}/health/ready`)).status).toBe(503);
+    expect((await fetch(`${base}/v1/nothing-here`)).status).toBe(404);
+    expect(await service.exited).toBe(0);
+    expect(service.output().join('\n')).toMatch(/received SIGTERM again/);
+  });
+
   it('stops its embedded database when it is killed', async () => {
     dataDir = createTempDir();
     service = await startServiceProcess({ DATA_DIR: dataDir.path });

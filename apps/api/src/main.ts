@@ -19,13 +19,15 @@ function fail(message: string): never {
  * service keeps serving for SHUTDOWN_DELAY_SECONDS so the load balancer stops
  * routing here. Then it stops accepting connections, lets requests in flight
  * finish, closes the database and exits 0, or exits 1 if closing takes longer
- * than the shutdown timeout.
+ * than the shutdown timeout. Repeated signals do not cut the shutdown short.
  */
 function exitGracefully(app: INestApplication, config: AppConfig, logger: Logger): void {
   let stopping = false;
 
   const stop = (signal: NodeJS.Signals) => {
+    // Supervisors resend the signal; the default action of a repeat would cut requests in flight.
     if (stopping) {
+      logger.log(`received ${signal} again; the shutdown is already under way`);
       return;
     }
     stopping = true;
@@ -55,8 +57,8 @@ function exitGracefully(app: INestApplication, config: AppConfig, logger: Logger
     );
   };
 
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 async function main(): Promise<void> {
