@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Module } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 
 import { Public } from '@codexflow/access';
-import { EmbeddedDatabase } from '@codexflow/core';
+import { EmbeddedDatabase, ProblemException } from '@codexflow/core';
 import type { BlockedIpEntry } from '@codexflow/monitoring';
 import {
   createTempDir,
@@ -39,13 +39,18 @@ const THRESHOLDS = {
   IP_BLOCK_SECONDS: '600',
 };
 
-/** A route that always fails with 500, to drive the server error detector. */
+/** Routes that always fail with 500 or 503, to drive the server error detector. */
 @Public()
 @Controller('probe')
 class FailingController {
   @Get('fail')
   fail(): never {
     throw new Error('failure on purpose');
+  }
+
+  @Get('unavailable')
+  unavailable(): never {
+    throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable on purpose');
   }
 }
 
@@ -322,6 +327,15 @@ describe('security monitoring', () => {
     expect(alert).toMatchObject({ count: 3, threshold: 2, windowSeconds: 3600 });
   });
 
+  it('leaves 503 responses out of the server errors', async () => {
+    for (let index = 0; index < 3; index += 1) {
+      expect((await requestFrom('127.0.0.41', port, '/v1/probe/unavailable')).status).toBe(503);
+    }
+    await delay(300);
+
+    expect(receiver.posts.filter(alertFor('server_errors', 'all'))).toHaveLength(0);
+  });
+
   it('alerts on server errors', async () => {
     const sample = 'security_alerts_total{detector="server_errors"}';
     for (let index = 0; index < 3; index += 1) {
@@ -332,7 +346,7 @@ describe('security monitoring', () => {
 
     expect(alert).toMatchObject({ count: 3, threshold: 2, windowSeconds: 300 });
     expect(alert.summary).toBe(
-      '3 server errors (status 500 or above) over all within 300 s (threshold 2)',
+      '3 server errors (status 500 or above, except 503) over all within 300 s (threshold 2)',
     );
     expect(sampleValue(await scrapeMetrics(metricsPort), sample)).toBe(1);
   });

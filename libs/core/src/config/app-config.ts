@@ -69,7 +69,7 @@ export interface AppConfig {
     unauthorizedResponses: AlertRule;
     /** Personal-data exports per user. */
     dataExports: AlertRule;
-    /** Responses of 500 or above, over all clients. */
+    /** Responses of 500 or above other than 503, over all clients. */
     serverErrors: AlertRule;
     /** How long a blocked address stays blocked. */
     ipBlockSeconds: number;

@@ -195,7 +195,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const rendered = describeHttpException(exception);
-      if (rendered.status >= 500) {
+      if (rendered.status === 503) {
+        // Expected while the service drains or a dependency is down, so no stack trace.
+        this.logger.warn({ requestId, detail: rendered.detail }, 'service unavailable (503)');
+      } else if (rendered.status >= 500) {
         this.logger.error({ err: exception, requestId }, 'request failed with a server error');
       }
       return rendered;

@@ -24,7 +24,7 @@ const COUNTED: Record<DetectorName, string> = {
   failed_logins: 'failed logins for account',
   unauthorized_responses: 'responses of 401 to',
   data_exports: 'personal-data exports by user',
-  server_errors: 'server errors (status 500 or above) over',
+  server_errors: 'server errors (status 500 or above, except 503) over',
 };
 
 export function toSecurityAlert(crossing: Crossing, blockedUntil?: Date): SecurityAlert {

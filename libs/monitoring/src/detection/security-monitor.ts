@@ -33,6 +33,8 @@ export class SecurityMonitor implements OnModuleInit {
   readonly unauthorizedResponses: ThresholdDetector;
   readonly dataExports: ThresholdDetector;
   readonly serverErrors: ThresholdDetector;
+  /** Set from a failed count until the next count succeeds. */
+  private failing = false;
 
   constructor(
     counter: SharedState,
@@ -65,7 +67,9 @@ export class SecurityMonitor implements OnModuleInit {
       const ip = canonicalIp(response.ipAddress) ?? response.ipAddress;
       this.track(this.unauthorizedResponses, ip, (crossing) => this.blockAddress(crossing));
     }
-    if (response.status >= 500) {
+    // The service returns 503 while it drains or a dependency is down, which readiness
+    // reports. Counting it would page security on every rolling restart.
+    if (response.status >= 500 && response.status !== 503) {
       this.track(this.serverErrors, ALL_REQUESTS_KEY);
     }
   }
@@ -95,10 +99,33 @@ export class SecurityMonitor implements OnModuleInit {
   ): void {
     detector
       .hit(key)
-      .then((crossing) => (crossing === undefined ? undefined : act(crossing)))
-      .catch((error: unknown) => {
-        this.logger.error({ err: error, detector: detector.name }, 'security detector failed');
-      });
+      .then((crossing) => {
+        this.noteDetectorsWork();
+        return crossing === undefined ? undefined : act(crossing);
+      })
+      .catch((error: unknown) => this.noteDetectorFailed(detector, error));
+  }
+
+  /**
+   * Logs the first failure of an outage only: while the shared state is down every
+   * request would add one more line with the same cause.
+   */
+  private noteDetectorFailed(detector: ThresholdDetector, error: unknown): void {
+    if (this.failing) {
+      return;
+    }
+    this.failing = true;
+    this.logger.error(
+      { err: error, detector: detector.name },
+      'security detector failed; further failures are not logged until a count succeeds',
+    );
+  }
+
+  private noteDetectorsWork(): void {
+    if (this.failing) {
+      this.failing = false;
+      this.logger.log('security detectors are counting again');
+    }
   }
 
   /**
