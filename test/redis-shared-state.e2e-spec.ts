@@ -20,8 +20,8 @@ describe(RedisSharedState.name, () => {
   const states: RedisSharedState[] = [];
 
   /** Connects a state as one replica would, and waits until it is ready. */
-  const connect = async (): Promise<RedisSharedState> => {
-    const state = new RedisSharedState(redis.url);
+  const connect = async (database = ''): Promise<RedisSharedState> => {
+    const state = new RedisSharedState(`${redis.url}${database}`);
     states.push(state);
     state.onModuleInit();
     await eventually(async () => {
@@ -118,6 +118,33 @@ describe(RedisSharedState.name, () => {
 
     expect(late.has('live')).toBe(true);
     expect(late.has('expiring')).toBe(false);
+  });
+
+  it('keeps the sets of two databases apart', async () => {
+    const [first, sameDatabase, otherDatabase] = [
+      await connect('/1'),
+      await connect('/1'),
+      await connect('/2'),
+    ];
+    const sets = [first, sameDatabase, otherDatabase].map((state) => state.expiringSet('apart'));
+    await eventually(() => sets.every((set) => set.synced));
+
+    await sets[0]!.add('m1', Date.now() + 60_000);
+    await eventually(() => sets[1]!.has('m1'));
+    await delay(200);
+
+    expect(sets[2]!.has('m1')).toBe(false);
+  });
+
+  it('stays closed when the URL names a database Redis does not have', async () => {
+    const state = new RedisSharedState(`${redis.url}/99`);
+    states.push(state);
+    state.onModuleInit();
+    await delay(500);
+
+    await expect(state.ping()).rejects.toThrow();
+    await expect(state.take('missing-database', 60_000, 10)).rejects.toThrow();
+    expect(state.expiringSet('missing-database').synced).toBe(false);
   });
 
   it('turns unsynced and fails commands while Redis is down, then reloads', async () => {

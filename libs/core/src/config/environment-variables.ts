@@ -11,6 +11,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
 } from 'class-validator';
 
 import type { LogLevel, NodeEnvironment } from './app-config.js';
@@ -56,6 +57,29 @@ const REUSE_GRACE_MESSAGE = 'REFRESH_REUSE_GRACE_SECONDS must be an integer betw
 const LOCK_THRESHOLD_MESSAGE = 'LOGIN_LOCK_THRESHOLD must be an integer between 1 and 100';
 
 const SERVICE_URL = { require_tld: false, require_protocol: true };
+
+const REDIS_URL_MESSAGE =
+  'REDIS_URL must be a redis:// or rediss:// URL with a valid port, percent-encoded credentials ' +
+  'and at most a database number as its path, such as redis://:password@redis:6379/0';
+
+/**
+ * Accepts what ioredis can connect with: a well-formed URL whose credentials decode and whose
+ * path is empty or a database number. ioredis would throw on the first two at start-up with
+ * messages that do not name the variable, and reads any other path as database 0.
+ */
+function isRedisUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || !/^rediss?:\/\/\S+$/.test(value)) {
+    return false;
+  }
+  try {
+    const url = new URL(value);
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    return url.hostname !== '' && /^(\/\d{1,5})?\/?$/.test(url.pathname);
+  } catch {
+    return false;
+  }
+}
 
 /** Declares an optional integer variable between `min` and `max`, with one message for any failure. */
 function OptionalIntegerBetween(name: string, min: number, max: number): PropertyDecorator {
@@ -125,7 +149,10 @@ export class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
-  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  @ValidateBy(
+    { name: 'isRedisUrl', validator: { validate: isRedisUrl } },
+    { message: REDIS_URL_MESSAGE },
+  )
   REDIS_URL?: string;
 
   @Expose()

@@ -8,6 +8,8 @@ import { bucketLength, type WindowCount } from './window-counter.js';
 
 /** Every key and channel starts with this, so the service can share a Redis database. */
 const PREFIX = 'codexflow:';
+/** The reply of SELECT when the server has fewer databases than the URL's number. */
+const MISSING_DATABASE = /DB index is out of range/i;
 /** A command that takes longer fails, so a hung Redis turns into 503s instead of hung requests. */
 const COMMAND_TIMEOUT_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -79,6 +81,8 @@ function parseChange(message: string): MemberChange | undefined {
  * One set as a sorted set scored by expiry, with a channel announcing each
  * change. This process keeps a copy: it subscribes first, then reloads the
  * whole set after every (re)connection, so no change falls between the two.
+ * Channels, unlike keys, are shared by all databases of a server, so the
+ * channel name carries the database number.
  */
 class RedisExpiringSet implements ExpiringSet {
   private readonly members = new ExpiringMembers();
@@ -88,6 +92,7 @@ class RedisExpiringSet implements ExpiringSet {
   constructor(
     private readonly owner: RedisSharedState,
     readonly key: string,
+    private readonly channel: string,
   ) {}
 
   get synced(): boolean {
@@ -108,7 +113,7 @@ class RedisExpiringSet implements ExpiringSet {
       .multi()
       .zadd(this.key, 'GT', expiresAtMs, member)
       .zremrangebyscore(this.key, '-inf', Date.now())
-      .publish(this.key, JSON.stringify({ member, expiresAtMs }))
+      .publish(this.channel, JSON.stringify({ member, expiresAtMs }))
       .exec();
   }
 
@@ -117,7 +122,7 @@ class RedisExpiringSet implements ExpiringSet {
     await this.owner.client
       .multi()
       .zrem(this.key, member)
-      .publish(this.key, JSON.stringify({ member, expiresAtMs: null }))
+      .publish(this.channel, JSON.stringify({ member, expiresAtMs: null }))
       .exec();
   }
 
@@ -175,7 +180,11 @@ export class RedisSharedState extends SharedState implements OnModuleInit, OnMod
   readonly client: Redis;
   private readonly subscriber: Redis;
   private readonly logger = new Logger('SharedState');
+  /** The sets by channel name. */
   private readonly sets = new Map<string, RedisExpiringSet>();
+  private readonly database: number;
+  /** Set when Redis has no database of the URL's number; the connections then stay closed. */
+  private databaseMissing = false;
   private subscriberReady = false;
   private outage = false;
   private pruneTimer?: NodeJS.Timeout;
@@ -191,11 +200,18 @@ export class RedisSharedState extends SharedState implements OnModuleInit, OnMod
       retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
     };
     this.client = new Redis(url, options);
+    this.database = this.client.options.db ?? 0;
     this.client.defineCommand('takeFromWindow', { numberOfKeys: 1, lua: TAKE_SCRIPT });
     this.subscriber = this.client.duplicate({ commandTimeout: undefined });
 
     for (const connection of [this.client, this.subscriber]) {
-      connection.on('error', (error: Error) => this.reportOutage(error));
+      connection.on('error', (error: Error) => {
+        if (MISSING_DATABASE.test(error.message)) {
+          this.refuseMissingDatabase();
+        } else {
+          this.reportOutage(error);
+        }
+      });
       connection.on('ready', () => this.reportRecovery());
     }
     this.subscriber.on('close', () => {
@@ -267,11 +283,11 @@ export class RedisSharedState extends SharedState implements OnModuleInit, OnMod
   }
 
   expiringSet(name: string): ExpiringSet {
-    const key = `${PREFIX}set:${name}`;
-    let set = this.sets.get(key);
+    const channel = `${PREFIX}db${this.database}:set:${name}`;
+    let set = this.sets.get(channel);
     if (set === undefined) {
-      set = new RedisExpiringSet(this, key);
-      this.sets.set(key, set);
+      set = new RedisExpiringSet(this, `${PREFIX}set:${name}`, channel);
+      this.sets.set(channel, set);
       if (this.subscriber.status === 'ready') {
         void this.resubscribe();
       }
@@ -305,6 +321,24 @@ export class RedisSharedState extends SharedState implements OnModuleInit, OnMod
         }
       }, MAX_RECONNECT_DELAY_MS).unref();
     }
+  }
+
+  /**
+   * Closes both connections for good when SELECT failed. ioredis would go on
+   * in database 0, mixing this deployment's keys with another's, so the
+   * shared rules fail closed and readiness stays 503 until the URL is fixed.
+   */
+  private refuseMissingDatabase(): void {
+    if (this.databaseMissing) {
+      return;
+    }
+    this.databaseMissing = true;
+    this.logger.error(
+      `REDIS_URL selects database ${this.database}, which this Redis server does not have; ` +
+        'shared rules fail closed until REDIS_URL names an existing database',
+    );
+    this.client.disconnect(false);
+    this.subscriber.disconnect(false);
   }
 
   /** Logs the first error of an outage only; ioredis reports one per reconnection attempt. */
