@@ -274,7 +274,7 @@ describe('requests rejected before routing', () => {
     expect(answers.map((answer) => Number(answer.headers['ratelimit-remaining']))).toEqual(
       Array.from({ length: IP_LIMIT - 1 }, (_, index) => IP_LIMIT - 1 - index),
     );
-    // The last request the window allows, then every request is turned away, routed or not.
+    // The last request the window allows, then every request is rejected, routed or not.
     expect((await requestFrom(from, port, '/v1/auth/csrf')).status).toBe(200);
     for (const request of rejected) {
       expectTooManyRequests(await request(), IP_LIMIT, 300);
@@ -293,10 +293,13 @@ describe('the daily quota per user', () => {
   let sink: SmtpSink;
   let testApp: TestApp;
   let port: number;
+  let token: string;
 
   beforeAll(async () => {
     sink = await startSmtpSink();
     ({ testApp, port } = await startApp(sink, { RATE_LIMIT_USER_MAX: '15' }));
+    // One sign-in for the describe: a second TOTP sign-in within the same 30 s step is rejected.
+    token = await adminToken(testApp, sink);
   });
 
   afterAll(async () => {
@@ -305,7 +308,6 @@ describe('the daily quota per user', () => {
   });
 
   it('answers 429 past the quota, whatever the address, and spares other users', async () => {
-    const token = await adminToken(testApp, sink);
     const member = await inviteUser(testApp, sink, token, 'developer');
     const bearer = { Authorization: `Bearer ${member.accessToken}` };
 
@@ -324,6 +326,46 @@ describe('the daily quota per user', () => {
       headers: { Authorization: `Bearer ${token}` },
     });
     expect(other.status).toBe(200);
+  });
+
+  it('lets the owner end sessions past the quota', async () => {
+    const member = await inviteUser(testApp, sink, token, 'developer');
+    const bearer = { Authorization: `Bearer ${member.accessToken}` };
+    const elsewhere = await requestFrom('127.0.3.100', port, '/v1/auth/login', {
+      method: 'POST',
+      json: { email: member.email, password: STRONG_PASSWORD },
+    });
+    expect(elsewhere.status).toBe(200);
+    for (let request = 0; request < 15; request += 1) {
+      await requestFrom('127.0.3.101', port, '/v1/users/me', { headers: bearer });
+    }
+    expect(
+      (await requestFrom('127.0.3.101', port, '/v1/users/me', { headers: bearer })).status,
+    ).toBe(429);
+
+    const sessions = await requestFrom('127.0.3.101', port, '/v1/auth/sessions', {
+      headers: bearer,
+    });
+    expect(sessions.status).toBe(200);
+    const other = (sessions.body?.data as Array<{ id: string; current: boolean }>).find(
+      (session) => !session.current,
+    );
+    const ended = await requestFrom('127.0.3.101', port, `/v1/auth/sessions/${other!.id}`, {
+      method: 'DELETE',
+      headers: bearer,
+    });
+    expect(ended.status).toBe(204);
+    const changed = await requestFrom('127.0.3.101', port, '/v1/auth/password/change', {
+      method: 'POST',
+      headers: bearer,
+      json: { currentPassword: STRONG_PASSWORD, newPassword: 'a fresh passphrase for this test 7' },
+    });
+    expect(changed.status).toBe(204);
+    const loggedOut = await requestFrom('127.0.3.101', port, '/v1/auth/logout', {
+      method: 'POST',
+      headers: bearer,
+    });
+    expect(loggedOut.status).toBe(204);
   });
 });
 

@@ -13,6 +13,7 @@ export interface AdminCredentials {
 /** A user who accepted an invitation, signed in with the tokens the acceptance returned. */
 export interface InvitedUser {
   id: string;
+  email: string;
   accessToken: string;
   refreshToken: string;
 }
@@ -53,6 +54,7 @@ export async function inviteUser(
   expect(accepted.status).toBe(200);
   return {
     id: invite.body.id as string,
+    email,
     accessToken: accepted.body.accessToken as string,
     refreshToken: accepted.body.refreshToken as string,
   };

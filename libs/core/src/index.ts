@@ -101,7 +101,9 @@ export {
 export {
   AUTH_RATE_LIMITED,
   AuthRateLimited,
+  ExemptFromUserQuota,
   NotRateLimited,
+  THROTTLERS,
 } from './rate-limits/rate-limit.decorators.js';
-export { RateLimitGuard, THROTTLERS, UserQuotaGuard } from './rate-limits/rate-limit.guard.js';
+export { RateLimitGuard, UserQuotaGuard } from './rate-limits/rate-limit.guard.js';
 export { RateLimits } from './rate-limits/rate-limits.js';

@@ -21,7 +21,13 @@ import {
 import type { Request, Response } from 'express';
 
 import { AllowWithoutMfa, CurrentPrincipal, type Principal, Public } from '@codexflow/access';
-import { APP_CONFIG, type AppConfig, AuthRateLimited, ProblemException } from '@codexflow/core';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  AuthRateLimited,
+  ExemptFromUserQuota,
+  ProblemException,
+} from '@codexflow/core';
 import { UsersService } from '@codexflow/users';
 
 import {
@@ -166,6 +172,7 @@ export class AuthController {
   }
 
   @AllowWithoutMfa()
+  @ExemptFromUserQuota()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerAuth()
@@ -218,6 +225,7 @@ export class AuthController {
     await this.passwords.reset(body.token, body.newPassword);
   }
 
+  @ExemptFromUserQuota()
   @Post('password/change')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerAuth()

@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/co
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { AllowWithoutMfa, CurrentPrincipal, type Principal } from '@codexflow/access';
-import { type Page, ProblemException, PublicIdPipe } from '@codexflow/core';
+import { ExemptFromUserQuota, type Page, ProblemException, PublicIdPipe } from '@codexflow/core';
 
 import { SessionResponseDto } from '../flows/auth.dto.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -10,6 +10,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 @ApiTags('auth')
 @ApiBearerAuth()
 @AllowWithoutMfa()
+@ExemptFromUserQuota()
 @Controller('auth/sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}

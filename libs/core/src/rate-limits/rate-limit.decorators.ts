@@ -1,4 +1,13 @@
 import { SetMetadata } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
+
+/** The named throttlers; the names appear in metrics and in the 429 detail. */
+export const THROTTLERS = {
+  ip: 'ip',
+  user: 'user',
+  authIp: 'auth_ip',
+  authAccount: 'auth_account',
+} as const;
 
 export const AUTH_RATE_LIMITED = 'codexflow:auth-rate-limited';
 export const NOT_RATE_LIMITED = 'codexflow:not-rate-limited';
@@ -14,6 +23,14 @@ export const AuthRateLimited = () => SetMetadata(AUTH_RATE_LIMITED, true);
 
 /** Exempts a route from every rate limit: only the probes the orchestrator sends. */
 export const NotRateLimited = () => SetMetadata(NOT_RATE_LIMITED, true);
+
+/**
+ * Exempts a route from the daily quota per user, leaving the per-address
+ * limit. The quota covers every session of the account, so someone holding
+ * a stolen token could use it up. The owner must still be able to sign out
+ * and end sessions: logout, session list and deletion, password change.
+ */
+export const ExemptFromUserQuota = () => SkipThrottle({ [THROTTLERS.user]: true });
 
 /**
  * The guard that counts requests failing before routing against the

@@ -19,15 +19,7 @@ import type { Request, Response } from 'express';
 
 import { ProblemException } from '../http/problem-details.js';
 import { noteRateLimited } from '../http/request-context.js';
-import { NOT_RATE_LIMITED } from './rate-limit.decorators.js';
-
-/** The named throttlers; the names appear in metrics and in the 429 detail. */
-export const THROTTLERS = {
-  ip: 'ip',
-  user: 'user',
-  authIp: 'auth_ip',
-  authAccount: 'auth_account',
-} as const;
+import { NOT_RATE_LIMITED, THROTTLERS } from './rate-limit.decorators.js';
 
 /** Subject each throttler counts, named in the 429 detail. */
 const SUBJECT: Record<string, string> = {

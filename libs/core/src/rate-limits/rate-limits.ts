@@ -11,8 +11,8 @@ import type { Request } from 'express';
 
 import type { AppConfig, RateLimitRule } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AUTH_RATE_LIMITED } from './rate-limit.decorators.js';
-import { THROTTLERS, tooManyRequests } from './rate-limit.guard.js';
+import { AUTH_RATE_LIMITED, THROTTLERS } from './rate-limit.decorators.js';
+import { tooManyRequests } from './rate-limit.guard.js';
 import { SharedThrottlerStorage } from './shared-throttler-storage.js';
 import type { SharedState } from '../shared-state/shared-state.js';
 
