@@ -308,6 +308,22 @@ describe('identity', () => {
         { field: 'email', message: 'email is not well-formed Unicode text' },
       ]);
     });
+
+    it('rejects a property name with 400 without repeating it', async () => {
+      const response = await testApp.http
+        .post(path)
+        .set('Content-Type', 'application/json')
+        .send(`{"email":"${uniqueEmail()}","hint\\udc00text":"x"}`);
+
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([
+        {
+          field: 'body',
+          message: 'the body has a property name that is not well-formed Unicode text',
+        },
+      ]);
+      expect(response.text).not.toMatch(/hint/);
+    });
   });
 
   describe('login', () => {

@@ -112,6 +112,29 @@ describe('projects', () => {
       expect(second.headers['idempotent-replayed']).toBeUndefined();
     });
 
+    it('rejects a deeply nested body with 400 before fingerprinting it', async () => {
+      const manager = await userWithRole('manager');
+      const key = uniqueKey();
+      const nested = `${'['.repeat(8_000)}${']'.repeat(8_000)}`;
+
+      const response = await testApp.http
+        .post('/v1/projects')
+        .set('Authorization', `Bearer ${manager.accessToken}`)
+        .set('Idempotency-Key', 'deep-1')
+        .set('Content-Type', 'application/json')
+        .send(`{"key":"${key}","name":"Deep","extra":${nested}}`);
+
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([
+        {
+          field: expect.stringMatching(/^extra(\.0)+$/),
+          message: expect.stringMatching(/nested more than 32 levels/),
+        },
+      ]);
+      const retried = await createWithKey(manager.accessToken, 'deep-1', { key, name: 'Deep' });
+      expect(retried.status).toBe(201);
+    });
+
     it.each([['has spaces'], ['x'.repeat(256)]])('rejects key %j', async (idempotencyKey) => {
       const manager = await userWithRole('manager');
 

@@ -17,6 +17,7 @@ import { catchError, from, type Observable, of, switchMap, throwError } from 'rx
 
 import { isDuplicateKeyError } from '../database/claims.js';
 import { canonicalJson } from '../security/canonical-json.js';
+import { assertSafeInput } from './validation.pipe.js';
 import { ProblemException } from './problem-details.js';
 
 export const IDEMPOTENT_ROUTE = 'codexflow:idempotent-route';
@@ -149,6 +150,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       return next.handle();
     }
 
+    // The fingerprint reads the body before the validation pipe, so it checks the body first.
+    assertSafeInput(request.body);
     const bodyHash = createHash('sha256').update(canonicalJson(request.body)).digest('hex');
     const response = context.switchToHttp().getResponse<Response>();
 

@@ -89,7 +89,13 @@ function findUnsafeInput(value: unknown, path: string, depth: number, found: Fie
   }
   for (const key of keys) {
     const field = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key) || LONE_SURROGATE.test(key)) {
+    if (LONE_SURROGATE.test(key)) {
+      // The name itself is not repeated: it would carry the broken text into responses and logs.
+      found.push({
+        field: path === '' ? 'body' : path,
+        message: `${subject} has a property name that is not well-formed Unicode text`,
+      });
+    } else if (FORBIDDEN_KEYS.has(key)) {
       found.push({ field, message: `${field} is not an allowed property` });
     } else {
       findUnsafeInput((value as Record<string, unknown>)[key], field, depth + 1, found);
@@ -98,9 +104,21 @@ function findUnsafeInput(value: unknown, path: string, depth: number, found: Fie
 }
 
 /**
- * Rejects prototype-polluting keys anywhere in a body or query, strings that
- * are not well-formed UTF-16, and nesting deep enough to exhaust the stack of
- * the DTO transformation, before validation.
+ * Throws the 400 of a body or query with prototype-polluting keys, strings
+ * that are not well-formed UTF-16, or nesting or sizes past the bounds (deep
+ * enough to exhaust the stack of a recursive reader). The validation pipe
+ * calls it, and so must anything that reads a body before the pipe runs.
+ */
+export function assertSafeInput(value: unknown): void {
+  const found: FieldError[] = [];
+  findUnsafeInput(value, '', 0, found);
+  if (found.length > 0) {
+    throw new ValidationFailedException(found);
+  }
+}
+
+/**
+ * Rejects unsafe input with assertSafeInput before validation.
  * Then a body or query of a class that compileValidator accepts goes through
  * the compiled checks, and any value they do not accept takes
  * ValidationPipe's full path, which reports the errors.
@@ -122,11 +140,7 @@ class RequestValidationPipe extends ValidationPipe {
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') {
-      const found: FieldError[] = [];
-      findUnsafeInput(value, '', 0, found);
-      if (found.length > 0) {
-        throw new ValidationFailedException(found);
-      }
+      assertSafeInput(value);
 
       const instance = this.compiledValidatorFor(metadata.metatype)?.(value);
       if (instance !== undefined) {
