@@ -110,6 +110,16 @@ describe('service process', () => {
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
     expect((await fetch(`${base}/v1/nothing-here`)).status).toBe(404);
     expect(await service.exited).toBe(0);
+    // The 503s of a drain are expected: warnings without a stack, no error lines.
+    const entries = service.output().map((line) => JSON.parse(line) as Record<string, unknown>);
+    const readiness = entries.filter(
+      (entry) =>
+        entry.msg === 'request completed' &&
+        entry.res !== undefined &&
+        (entry.res as { statusCode?: number }).statusCode === 503,
+    );
+    expect(readiness.map((entry) => [entry.level, entry.err])).toEqual([[40, undefined]]);
+    expect(entries.filter((entry) => (entry.level as number) >= 50)).toEqual([]);
   });
 
   it('ignores a repeated SIGTERM while it drains', async () => {

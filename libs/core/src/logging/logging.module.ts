@@ -58,6 +58,17 @@ function maskLogFields(object: Record<string, unknown>): Record<string, unknown>
   return { ...maskLogValue(rest), ...masked };
 }
 
+/**
+ * Returns true for the service's own 503, sent while it drains or a dependency is down and
+ * reported by readiness. A response that carries an error of its own (`res.err`) is a failure.
+ */
+function isDeliberate503(response: ServerResponse): boolean {
+  return (
+    response.statusCode === 503 &&
+    (response as ServerResponse & { err?: unknown }).err === undefined
+  );
+}
+
 /** Injection token of the pino-http middleware, which the HTTP pipeline installs first. */
 export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
 
@@ -78,13 +89,29 @@ export function createHttpLogger(config: AppConfig): HttpLogger {
       },
       customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
       customLogLevel: (_request, response, error): LevelWithSilent => {
-        if (error !== undefined || response.statusCode >= 500) {
+        if (error !== undefined) {
+          return 'error';
+        }
+        if (isDeliberate503(response)) {
+          return 'warn';
+        }
+        if (response.statusCode >= 500) {
           return 'error';
         }
         return response.statusCode >= 400 ? 'warn' : 'info';
       },
+      // pino-http attaches an error with a stack to every 5xx line; a deliberate 503 has none.
+      customErrorObject: (_request, response, _error, line: Record<string, unknown>) => {
+        if (!isDeliberate503(response)) {
+          return line;
+        }
+        const withoutError = { ...line };
+        delete withoutError['err'];
+        return withoutError;
+      },
       customSuccessMessage: () => 'request completed',
-      customErrorMessage: () => 'request failed',
+      customErrorMessage: (_request, response) =>
+        isDeliberate503(response) ? 'request completed' : 'request failed',
       quietReqLogger: true,
     },
     // Asynchronous, so no request waits for its log line to reach the disk or the pipe; pino
