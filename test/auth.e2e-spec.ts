@@ -700,6 +700,32 @@ describe('identity', () => {
       expect(otherGone.status).toBe(401);
       await signIn(testApp, email, 'changed passphrase 55');
     });
+
+    it('counts wrong current passwords towards the account lockout', async () => {
+      const email = await registerVerified(testApp, sink);
+      const { accessToken } = await signIn(testApp, email);
+      const change = (currentPassword: string) =>
+        testApp.http
+          .post('/v1/auth/password/change')
+          .set('Authorization', `Bearer ${accessToken}`)
+          .send({ currentPassword, newPassword: 'changed passphrase 56' });
+
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        statuses.push((await change(`wrong guess number ${attempt}`)).status);
+      }
+      expect(statuses).toEqual([403, 403, 403, 403, 429]);
+      await sink.waitForMail({ to: email, subject: /locked/i });
+
+      // Locked for the right password too, on this route and at sign-in.
+      const right = await change(STRONG_PASSWORD);
+      expect(right.status).toBe(429);
+      expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+      const login = await testApp.http
+        .post('/v1/auth/login')
+        .send({ email, password: STRONG_PASSWORD });
+      expect(login.status).toBe(429);
+    });
   });
 
   describe('profile', () => {

@@ -239,6 +239,28 @@ describe('personal data rights', () => {
       expect((await asSubject('get', '/v1/users/me')).status).toBe(200);
     });
 
+    it('counts wrong passwords towards the account lockout', async () => {
+      const email = await registerVerified(testApp, sink);
+      const { accessToken } = await signIn(testApp, email);
+      const erase = (password: string) =>
+        testApp.http
+          .delete('/v1/users/me')
+          .set('Authorization', `Bearer ${accessToken}`)
+          .send({ password });
+
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        statuses.push((await erase(`wrong guess number ${attempt}`)).status);
+      }
+
+      expect(statuses).toEqual([403, 403, 403, 403, 429]);
+      expect((await erase(STRONG_PASSWORD)).status).toBe(429);
+      const me = await testApp.http
+        .get('/v1/users/me')
+        .set('Authorization', `Bearer ${accessToken}`);
+      expect(me.status).toBe(200);
+    });
+
     it('erases the account, purges it, and leaves only pseudonyms', async () => {
       // Anonymous requests from the subject's address: a sign-in that stops at MFA, a typo'd address.
       await testApp.http

@@ -1,6 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 
-import { APP_CONFIG, type AppConfig, failClosed, SharedState } from '@codexflow/core';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  AuditRecorder,
+  failClosed,
+  noteRateLimited,
+  ProblemException,
+  SharedState,
+} from '@codexflow/core';
+import type { User } from '@codexflow/users';
+
+import { AccountMailer } from './account-mailer.js';
 
 /** The first lock lasts this long; each further lock in a row lasts twice as long, up to the maximum. */
 const FIRST_LOCK_SECONDS = 60;
@@ -12,18 +23,70 @@ export interface Lock {
   seconds: number;
 }
 
+/** Builds the 429 of a locked account, with the seconds until the lock ends. */
+export function accountLocked(until: Date): ProblemException {
+  noteRateLimited('login_lockout');
+  const retryAfter = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+  return new ProblemException(
+    HttpStatus.TOO_MANY_REQUESTS,
+    `Too many failed sign-ins; try again in ${retryAfter} seconds`,
+    'about:blank',
+    undefined,
+    { 'Retry-After': String(retryAfter) },
+  );
+}
+
 /**
  * Failed sign-ins and locks per account, in the shared state, so the count
  * is the same whichever replica takes each attempt. When the shared state
  * cannot be reached every method throws 503: a sign-in never skips the lock
- * check because Redis is down.
+ * check because Redis is down. Every route that requires the password
+ * (sign-in, password change, account erasure) counts wrong ones here, so a
+ * stolen access token cannot be used to guess the password at route speed.
  */
 @Injectable()
 export class AccountLockout {
+  private readonly logger = new Logger(AccountLockout.name);
+
   constructor(
     private readonly state: SharedState,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly mailer: AccountMailer,
+    private readonly audit: AuditRecorder,
   ) {}
+
+  /** Throws the 429 of a locked account. */
+  async assertUnlocked(userId: string): Promise<void> {
+    const until = await this.lockedUntil(userId);
+    if (until !== null) {
+      throw accountLocked(until);
+    }
+  }
+
+  /**
+   * Counts a wrong password of `user`. When it starts a lock, mails the owner,
+   * records the lock in the audit trail and throws its 429.
+   */
+  async countWrongPassword(user: User): Promise<void> {
+    const lock = await this.recordFailure(user.publicId);
+    if (lock === null) {
+      return;
+    }
+    this.mailer.accountLocked(user.email, Math.ceil(lock.seconds / 60));
+    this.logger.warn(
+      { event: 'account-locked', userId: user.publicId, lockSeconds: lock.seconds },
+      'security event: account locked after repeated wrong passwords',
+    );
+    await this.audit.record({
+      action: 'auth.lockout',
+      resource: 'users',
+      resourceId: user.publicId,
+      userId: user.publicId,
+      result: 'success',
+      details: { lockSeconds: lock.seconds },
+    });
+    throw accountLocked(lock.until);
+  }
 
   /** Returns the end of the account's current lock, or null when it is not locked. */
   async lockedUntil(userId: string): Promise<Date | null> {

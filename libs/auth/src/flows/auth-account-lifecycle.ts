@@ -7,6 +7,7 @@ import { StepUpService } from '../mfa/step-up.service.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 
 import { SessionsService } from '../sessions/sessions.service.js';
+import { AccountLockout } from './account-lockout.js';
 import { AccountMailer } from './account-mailer.js';
 import { OneTimeTokensService } from './one-time-tokens.service.js';
 
@@ -20,6 +21,7 @@ export class AuthAccountLifecycle extends AccountLifecycle {
     private readonly stepUp: StepUpService,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
+    private readonly lockout: AccountLockout,
   ) {
     super();
   }
@@ -28,13 +30,19 @@ export class AuthAccountLifecycle extends AccountLifecycle {
     return this.stepUp.require(actor, mfaCode);
   }
 
+  /** Wrong passwords count towards the account lockout, as they do at sign-in. */
   async verifyPassword(userId: string, password: string): Promise<boolean> {
     const user = await this.users.findById(userId);
     if (user?.passwordHash === null || user === null) {
       await this.hasher.verifyDummy(password);
       return false;
     }
-    return this.hasher.verify(user.passwordHash, password);
+    await this.lockout.assertUnlocked(user.publicId);
+    if (!(await this.hasher.verify(user.passwordHash, password))) {
+      await this.lockout.countWrongPassword(user);
+      return false;
+    }
+    return true;
   }
 
   revokeSessions(userId: string, keepSessionId?: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 
-import { KeyedMutex, noteRateLimited, ProblemException, AuditRecorder } from '@codexflow/core';
+import { KeyedMutex, ProblemException, AuditRecorder } from '@codexflow/core';
 import { normaliseEmail, type User, UsersService } from '@codexflow/users';
 
 import { MfaLoginService } from '../mfa/mfa-login.service.js';
@@ -8,26 +8,13 @@ import type { MfaRequiredDto } from '../mfa/mfa.dto.js';
 import { PasswordHasher } from '../passwords/password-hasher.js';
 import type { ClientContext } from '../sessions/client-context.js';
 import { SessionsService } from '../sessions/sessions.service.js';
-import { AccountLockout } from './account-lockout.js';
-import { AccountMailer } from './account-mailer.js';
+import { AccountLockout, accountLocked } from './account-lockout.js';
 import { TokenIssuer, type TokenSet } from './token-issuer.js';
 
 function invalidCredentials(): ProblemException {
   return new ProblemException(
     HttpStatus.UNAUTHORIZED,
     'The e-mail address or password is incorrect',
-  );
-}
-
-function locked(until: Date): ProblemException {
-  noteRateLimited('login_lockout');
-  const retryAfter = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-  return new ProblemException(
-    HttpStatus.TOO_MANY_REQUESTS,
-    `Too many failed sign-ins; try again in ${retryAfter} seconds`,
-    'about:blank',
-    undefined,
-    { 'Retry-After': String(retryAfter) },
   );
 }
 
@@ -42,7 +29,6 @@ export class LoginService {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly issuer: TokenIssuer,
-    private readonly mailer: AccountMailer,
     private readonly mfaLogins: MfaLoginService,
     private readonly lockout: AccountLockout,
     private readonly audit: AuditRecorder,
@@ -83,7 +69,7 @@ export class LoginService {
     const lockedUntil = await this.lockout.lockedUntil(user.publicId);
     if (lockedUntil !== null) {
       await this.loginFailed(user.publicId, 'locked');
-      throw locked(lockedUntil);
+      throw accountLocked(lockedUntil);
     }
 
     if (!(await this.hasher.verify(user.passwordHash, password))) {
@@ -134,27 +120,9 @@ export class LoginService {
   }
 
   private async recordFailure(user: User): Promise<void> {
-    const lock = await this.lockout.recordFailure(user.publicId);
     this.logger.warn({ event: 'login-failure', userId: user.publicId }, 'failed sign-in');
     await this.loginFailed(user.publicId, 'wrong_password');
-    if (lock === null) {
-      return;
-    }
-
-    this.mailer.accountLocked(user.email, Math.ceil(lock.seconds / 60));
-    this.logger.warn(
-      { event: 'account-locked', userId: user.publicId, lockSeconds: lock.seconds },
-      'security event: account locked after repeated failed sign-ins',
-    );
-    await this.audit.record({
-      action: 'auth.lockout',
-      resource: 'users',
-      resourceId: user.publicId,
-      userId: user.publicId,
-      result: 'success',
-      details: { lockSeconds: lock.seconds },
-    });
-    throw locked(lock.until);
+    await this.lockout.countWrongPassword(user);
   }
 
   /** Records a failed sign-in; the account is null when the address matched none. */
