@@ -202,6 +202,8 @@ describe(loadConfig.name, () => {
     ['redis://cache:6379/1/2'],
     ['redis://cache:6379/-1'],
     ['redis://:6379/0'],
+    ['redis://cache:6379?db=abc'],
+    ['redis://cache:6379/1?db=2&db=x'],
   ])('rejects REDIS_URL %s', (url) => {
     const problems = problemsOf({ REDIS_URL: url });
 
@@ -216,6 +218,7 @@ describe(loadConfig.name, () => {
     ['redis://cache:6379/'],
     ['rediss://user:p%40ss@cache.internal:6380/15'],
     ['redis://[::1]:6379/2'],
+    ['redis://cache:6379?db=3'],
   ])('accepts REDIS_URL %s', (url) => {
     expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
   });

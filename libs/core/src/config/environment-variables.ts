@@ -60,12 +60,15 @@ const SERVICE_URL = { require_tld: false, require_protocol: true };
 
 const REDIS_URL_MESSAGE =
   'REDIS_URL must be a redis:// or rediss:// URL with a valid port, percent-encoded credentials ' +
-  'and at most a database number as its path, such as redis://:password@redis:6379/0';
+  'and at most a database number as its path or db parameter, such as redis://:password@redis:6379/0';
+
+const DATABASE_NUMBER = /^\d{1,5}$/;
 
 /**
  * Accepts what ioredis can connect with: a well-formed URL whose credentials decode and whose
- * path is empty or a database number. ioredis would throw on the first two at start-up with
- * messages that do not name the variable, and reads any other path as database 0.
+ * database (path or `db` parameter) is a number when given. ioredis would throw on the first
+ * two at start-up with messages that do not name the variable, and carries on in database 0
+ * when SELECT fails.
  */
 function isRedisUrl(value: unknown): boolean {
   if (typeof value !== 'string' || !/^rediss?:\/\/\S+$/.test(value)) {
@@ -75,7 +78,11 @@ function isRedisUrl(value: unknown): boolean {
     const url = new URL(value);
     decodeURIComponent(url.username);
     decodeURIComponent(url.password);
-    return url.hostname !== '' && /^(\/\d{1,5})?\/?$/.test(url.pathname);
+    return (
+      url.hostname !== '' &&
+      /^(\/\d{1,5})?\/?$/.test(url.pathname) &&
+      url.searchParams.getAll('db').every((database) => DATABASE_NUMBER.test(database))
+    );
   } catch {
     return false;
   }
