@@ -263,13 +263,14 @@ describe('requests rejected before routing', () => {
           headers: { 'Content-Type': 'text/plain' },
           rawBody: 'email=someone',
         }),
+      () => requestFrom(from, port, '/v1/auth/csrf', { headers: { Expect: 'something-else' } }),
     ];
     const answers: ClientResponse[] = [];
     for (let request = 0; request < IP_LIMIT - 1; request += 1) {
       answers.push(await rejected[request % rejected.length]!());
     }
     expect(answers.map((answer) => answer.status)).toEqual(
-      Array.from({ length: IP_LIMIT - 1 }, (_, index) => [400, 404, 415][index % 3]),
+      Array.from({ length: IP_LIMIT - 1 }, (_, index) => [400, 404, 415, 417][index % 4]),
     );
     expect(answers.map((answer) => Number(answer.headers['ratelimit-remaining']))).toEqual(
       Array.from({ length: IP_LIMIT - 1 }, (_, index) => IP_LIMIT - 1 - index),
@@ -285,7 +286,7 @@ describe('requests rejected before routing', () => {
     expect((await requestFrom('127.0.4.2', port, '/v1/no-such-route')).status).toBe(404);
     expect((await requestFrom(from, port, '/health/ready')).status).toBe(200);
     const metrics = await scrapeMetrics(metricsPortOf(testApp));
-    expect(sampleValue(metrics, 'rate_limit_rejections_total{limiter="ip"}')).toBe(4);
+    expect(sampleValue(metrics, 'rate_limit_rejections_total{limiter="ip"}')).toBe(5);
   });
 });
 

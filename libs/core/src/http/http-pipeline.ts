@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, Response } from 'express';
@@ -75,6 +77,24 @@ function checkBodyHeaders(jsonLimitBytes: number, attachmentLimitBytes: number) 
 }
 
 /**
+ * Rejects an Expect header other than 100-continue with 417. Node would
+ * respond to such requests itself before any middleware ran, so they would
+ * escape the request log, the security headers and the address limit.
+ */
+function rejectUnsupportedExpectations(
+  request: Request,
+  _response: Response,
+  next: NextFunction,
+): void {
+  const expectation = request.headers.expect;
+  if (expectation !== undefined && expectation.toLowerCase() !== '100-continue') {
+    next(new ProblemException(417, 'The only supported expectation is "Expect: 100-continue"'));
+    return;
+  }
+  next();
+}
+
+/**
  * Installs the Express layer that runs before Nest's guards: request id,
  * security headers, CORS, cookies and the JSON body parser with its limit.
  */
@@ -87,6 +107,8 @@ export function configureHttpPipeline(
 
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
+  // With a listener, Node hands requests with an unknown Expect to the app instead of responding 417.
+  (app.getHttpServer() as Server).on('checkExpectation', app.getHttpAdapter().getInstance());
   app.use(requestIdMiddleware);
   app.use(app.get<HttpLogger>(HTTP_LOGGER));
   if (parts.helmet) {
@@ -123,6 +145,7 @@ export function configureHttpPipeline(
     maxAge: 600,
   });
   app.use(cookieParser());
+  app.use(rejectUnsupportedExpectations);
   app.use(checkBodyHeaders(config.http.jsonBodyLimitBytes, config.http.attachmentLimitBytes));
   app.useBodyParser('json', { limit: config.http.jsonBodyLimitBytes, type: JSON_TYPES });
   app.use(requestContextMiddleware);
