@@ -6,7 +6,7 @@
 // kubernetes-validate, pinned below with its dependencies and installed with
 // pip into the git-ignored .tools/kubernetes-validate on the first run. Later
 // runs reuse it until the pins or the Python minor version change.
-// scripts/validate-manifests.py then checks three things:
+// scripts/validate-manifests.py then checks four things:
 //   - every YAML file in the folder except kustomization.yaml, including those
 //     in examples/ and optional/. Custom resources such as the ServiceMonitor
 //     are skipped with a note, because their CRD schemas are not among the
@@ -15,6 +15,9 @@
 //     examples/ or optional/, and no Secret.
 //   - the output of `kubectl kustomize`, when kubectl is on the PATH, which
 //     also shows that kustomize accepts the kustomization.
+//   - every port named in a probe, a Service's targetPort or a
+//     NetworkPolicy's ingress port is declared by a container, which the
+//     schemas cannot check.
 // Exits non-zero on any error.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';

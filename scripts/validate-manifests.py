@@ -147,8 +147,90 @@ def api_group(api_version):
     return api_version.split("/")[0] if "/" in api_version else ""
 
 
-def validate_source(source, label, schema_sets, custom_groups, errors, notes):
-    """Validate every document of one source into errors and notes, and return the document count."""
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def pod_spec(document):
+    """Return the pod spec of a Pod, workload or CronJob with its path, or (None, None)."""
+    kind = document.get("kind")
+    path = {
+        "Pod": ("spec",),
+        "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    }.get(kind, ("spec", "template", "spec") if kind in WORKLOAD_KINDS else None)
+    if path is None:
+        return None, None
+    spec = document
+    for part in path:
+        spec = spec.get(part) if isinstance(spec, dict) else None
+    return (spec, list(path)) if isinstance(spec, dict) else (None, None)
+
+
+def check_named_ports(resources, errors):
+    """Check that every port referred to by name is declared, which the schemas cannot see.
+
+    A probe must name a port of its own container. A Service's targetPort and a
+    NetworkPolicy's ingress port must name a port of some container in these
+    manifests. A misspelt name passes the schemas and fails only in a cluster.
+    """
+    declared = set()
+    probes = []
+    for label, resource, document in resources:
+        spec, base = pod_spec(document)
+        if spec is None:
+            continue
+        for group in ("initContainers", "containers"):
+            for index, container in enumerate(spec.get(group) or []):
+                if not isinstance(container, dict):
+                    continue
+                names = {
+                    port.get("name") for port in container.get("ports") or [] if isinstance(port, dict)
+                }
+                declared.update(name for name in names if isinstance(name, str))
+                for probe in PROBES:
+                    for handler in ("httpGet", "tcpSocket", "grpc"):
+                        port = ((container.get(probe) or {}).get(handler) or {}).get("port")
+                        if isinstance(port, str) and port not in names:
+                            where = base + [group, index, probe, handler, "port"]
+                            message = (
+                                f"names port {port!r}, which container "
+                                f"{container.get('name')!r} does not declare"
+                            )
+                            probes.append((label, resource, format_path(where), message))
+    for key in probes:
+        errors.setdefault(key, [])
+
+    for label, resource, document in resources:
+        kind = document.get("kind")
+        spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+        if kind == "Service":
+            references = [
+                (["spec", "ports", index, "targetPort"], port.get("targetPort"))
+                for index, port in enumerate(spec.get("ports") or [])
+                if isinstance(port, dict)
+            ]
+        elif kind == "NetworkPolicy":
+            references = [
+                (["spec", "ingress", rule_index, "ports", index, "port"], port.get("port"))
+                for rule_index, rule in enumerate(spec.get("ingress") or [])
+                if isinstance(rule, dict)
+                for index, port in enumerate(rule.get("ports") or [])
+                if isinstance(port, dict)
+            ]
+        else:
+            continue
+        for where, port in references:
+            if isinstance(port, str) and port not in declared:
+                message = f"names port {port!r}, which no container in these manifests declares"
+                errors.setdefault((label, resource, format_path(where), message), [])
+
+
+def validate_source(source, label, schema_sets, custom_groups, errors, notes, resources):
+    """Validate every document of one source into errors and notes, and return the document count.
+
+    Each mapping with a kind is also added to resources as (label, resource, document), for the
+    checks across documents.
+    """
     documents = load_documents(source)
     for index, document in enumerate(documents):
         if not isinstance(document, dict):
@@ -160,6 +242,7 @@ def validate_source(source, label, schema_sets, custom_groups, errors, notes):
         if not isinstance(kind, str) or not isinstance(api_version, str):
             errors.setdefault((label, resource, "", "apiVersion and kind must be strings"), [])
             continue
+        resources.append((label, resource, document))
         for schema_set in schema_sets:
             validator = schema_set.validator_for(kind, api_version)
             if validator is None:
@@ -260,6 +343,7 @@ def main():
     arguments = parse_arguments()
     errors = {}
     notes = set()
+    resources = []
     resource_count = 0
     try:
         schema_sets = [SchemaSet(version) for version in arguments.kubernetes_version]
@@ -276,10 +360,17 @@ def main():
         label = arguments.label if source == "-" else source
         try:
             resource_count += validate_source(
-                source, label, schema_sets, set(arguments.custom_resource_group), errors, notes
+                source,
+                label,
+                schema_sets,
+                set(arguments.custom_resource_group),
+                errors,
+                notes,
+                resources,
             )
         except Problem as problem:
             errors.setdefault((label, "", "", str(problem)), [])
+    check_named_ports(resources, errors)
 
     for note in sorted(notes):
         print(f"NOTE {note}")
