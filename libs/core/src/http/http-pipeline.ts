@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, Response } from 'express';
@@ -108,7 +106,7 @@ export function configureHttpPipeline(
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
   // With a listener, Node hands requests with an unknown Expect to the app instead of responding 417.
-  (app.getHttpServer() as Server).on('checkExpectation', app.getHttpAdapter().getInstance());
+  app.getHttpServer().on('checkExpectation', app.getHttpAdapter().getInstance());
   app.use(requestIdMiddleware);
   app.use(app.get<HttpLogger>(HTTP_LOGGER));
   if (parts.helmet) {
