@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -725,6 +726,52 @@ describe('identity', () => {
         .post('/v1/auth/login')
         .send({ email, password: STRONG_PASSWORD });
       expect(login.status).toBe(429);
+    });
+
+    it('checks concurrent current passwords one at a time', async () => {
+      const email = await registerVerified(testApp, sink);
+      const { accessToken } = await signIn(testApp, email);
+
+      const responses = await Promise.all(
+        Array.from({ length: 12 }, (_, attempt) =>
+          testApp.http
+            .post('/v1/auth/password/change')
+            .set('Authorization', `Bearer ${accessToken}`)
+            .send({
+              currentPassword: `wrong guess ${attempt}`,
+              newPassword: 'changed passphrase 57',
+            }),
+        ),
+      );
+
+      const statuses = responses.map((response) => response.status).sort();
+      expect(statuses).toEqual([...Array(4).fill(403), ...Array(8).fill(429)]);
+      await sink.waitForMail({ to: email, subject: /locked/i });
+      await delay(300);
+      const lockMails = sink.mails.filter(
+        (mail) => mail.to.includes(email) && /locked/i.test(mail.subject),
+      );
+      expect(lockMails).toHaveLength(1);
+    });
+
+    it('forgets wrong passwords after a right current password', async () => {
+      const email = await registerVerified(testApp, sink);
+      const { accessToken } = await signIn(testApp, email);
+      const change = (currentPassword: string, newPassword: string) =>
+        testApp.http
+          .post('/v1/auth/password/change')
+          .set('Authorization', `Bearer ${accessToken}`)
+          .send({ currentPassword, newPassword });
+
+      for (let attempt = 0; attempt < 4; attempt += 1) {
+        expect((await change(`wrong guess ${attempt}`, 'changed passphrase 58')).status).toBe(403);
+      }
+      expect((await change(STRONG_PASSWORD, 'changed passphrase 58')).status).toBe(204);
+
+      const wrongLogin = await testApp.http
+        .post('/v1/auth/login')
+        .send({ email, password: 'wrong guess 5' });
+      expect(wrongLogin.status).toBe(401);
     });
   });
 

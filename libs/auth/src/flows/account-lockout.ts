@@ -5,6 +5,7 @@ import {
   type AppConfig,
   AuditRecorder,
   failClosed,
+  KeyedMutex,
   noteRateLimited,
   ProblemException,
   SharedState,
@@ -21,6 +22,8 @@ const LOCK_LEVEL_MEMORY_MS = 24 * 60 * 60 * 1000;
 export interface Lock {
   until: Date;
   seconds: number;
+  /** False when the failure found a lock already in force, which another replica started. */
+  started: boolean;
 }
 
 /** Builds the 429 of a locked account, with the seconds until the lock ends. */
@@ -47,6 +50,7 @@ export function accountLocked(until: Date): ProblemException {
 @Injectable()
 export class AccountLockout {
   private readonly logger = new Logger(AccountLockout.name);
+  private readonly checks = new KeyedMutex();
 
   constructor(
     private readonly state: SharedState,
@@ -55,12 +59,35 @@ export class AccountLockout {
     private readonly audit: AuditRecorder,
   ) {}
 
-  /** Throws the 429 of a locked account. */
-  async assertUnlocked(userId: string): Promise<void> {
-    const until = await this.lockedUntil(userId);
-    if (until !== null) {
-      throw accountLocked(until);
-    }
+  /**
+   * Runs `task` while no other password check of the account runs in this
+   * replica, so a burst of guesses cannot pass the lock check together.
+   * Across replicas the shared count is atomic, so at most one check per
+   * replica can be in flight when a lock starts.
+   */
+  runExclusive<T>(userId: string, task: () => Promise<T>): Promise<T> {
+    return this.checks.runExclusive(userId, task);
+  }
+
+  /**
+   * Checks a password typed by the holder of `user`'s account, as password
+   * change and account erasure do. Throws 429 while the account is locked and
+   * when this wrong password starts a lock. A right password forgets the
+   * failures, as a sign-in does.
+   */
+  checkPassword(user: User, matches: () => Promise<boolean>): Promise<boolean> {
+    return this.runExclusive(user.publicId, async () => {
+      const until = await this.lockedUntil(user.publicId);
+      if (until !== null) {
+        throw accountLocked(until);
+      }
+      if (await matches()) {
+        await this.clear(user.publicId);
+        return true;
+      }
+      await this.countWrongPassword(user);
+      return false;
+    });
   }
 
   /**
@@ -71,6 +98,9 @@ export class AccountLockout {
     const lock = await this.recordFailure(user.publicId);
     if (lock === null) {
       return;
+    }
+    if (!lock.started) {
+      throw accountLocked(lock.until);
     }
     this.mailer.accountLocked(user.email, Math.ceil(lock.seconds / 60));
     this.logger.warn(
@@ -94,7 +124,10 @@ export class AccountLockout {
     return until > Date.now() ? new Date(until) : null;
   }
 
-  /** Counts a wrong password; resolves with the lock it started, or null below the threshold. */
+  /**
+   * Counts a wrong password. Resolves with the lock it started, or with the lock in force when
+   * another replica started one, or null below the threshold.
+   */
   async recordFailure(userId: string): Promise<Lock | null> {
     const { threshold, windowSeconds, maxLockSeconds } = this.config.lockout;
     return failClosed(async () => {
@@ -102,13 +135,18 @@ export class AccountLockout {
       if (failures < threshold) {
         return null;
       }
+      const current = Number(await this.state.read(lockKey(userId)));
+      if (current > Date.now()) {
+        const seconds = Math.ceil((current - Date.now()) / 1000);
+        return { until: new Date(current), seconds, started: false };
+      }
       const level = Number((await this.state.read(levelKey(userId))) ?? 0) + 1;
       const seconds = Math.min(FIRST_LOCK_SECONDS * 2 ** (level - 1), maxLockSeconds);
       const until = new Date(Date.now() + seconds * 1000);
       await this.state.write(lockKey(userId), String(until.getTime()), seconds * 1000);
       await this.state.write(levelKey(userId), String(level), LOCK_LEVEL_MEMORY_MS);
       await this.state.reset(failuresKey(userId));
-      return { until, seconds };
+      return { until, seconds, started: true };
     });
   }
 

@@ -37,12 +37,8 @@ export class AuthAccountLifecycle extends AccountLifecycle {
       await this.hasher.verifyDummy(password);
       return false;
     }
-    await this.lockout.assertUnlocked(user.publicId);
-    if (!(await this.hasher.verify(user.passwordHash, password))) {
-      await this.lockout.countWrongPassword(user);
-      return false;
-    }
-    return true;
+    const hash = user.passwordHash;
+    return this.lockout.checkPassword(user, () => this.hasher.verify(hash, password));
   }
 
   revokeSessions(userId: string, keepSessionId?: string): Promise<void> {

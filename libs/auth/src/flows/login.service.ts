@@ -66,13 +66,26 @@ export class LoginService {
       );
       throw invalidCredentials();
     }
+    // One password check of the account at a time, with password change and erasure too.
+    const hash = user.passwordHash;
+    return this.lockout.runExclusive(user.publicId, () =>
+      this.checkPassword(user, hash, password, client),
+    );
+  }
+
+  private async checkPassword(
+    user: User,
+    hash: string,
+    password: string,
+    client: ClientContext,
+  ): Promise<TokenSet | MfaRequiredDto> {
     const lockedUntil = await this.lockout.lockedUntil(user.publicId);
     if (lockedUntil !== null) {
       await this.loginFailed(user.publicId, 'locked');
       throw accountLocked(lockedUntil);
     }
 
-    if (!(await this.hasher.verify(user.passwordHash, password))) {
+    if (!(await this.hasher.verify(hash, password))) {
       await this.recordFailure(user);
       throw invalidCredentials();
     }

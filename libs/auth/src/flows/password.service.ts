@@ -87,9 +87,10 @@ export class PasswordService {
     if (user?.status !== 'active' || user.passwordHash === null) {
       throw new ProblemException(HttpStatus.UNAUTHORIZED, 'The account is no longer active');
     }
-    await this.lockout.assertUnlocked(user.publicId);
-    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
-      await this.lockout.countWrongPassword(user);
+    const hash = user.passwordHash;
+    if (
+      !(await this.lockout.checkPassword(user, () => this.hasher.verify(hash, currentPassword)))
+    ) {
       throw new ProblemException(HttpStatus.FORBIDDEN, 'The current password is incorrect');
     }
     await this.stepUp.require(principal, mfaCode);
