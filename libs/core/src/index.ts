@@ -76,6 +76,7 @@ export {
 } from './http/request-context.js';
 export { auditResourceId, type RouteAction, routeAction } from './audit/route-action.js';
 export { canonicalJson } from './security/canonical-json.js';
+export { isWellFormedText } from './http/validation.pipe.js';
 export {
   type ErasureSubject,
   type PersonalDataSection,

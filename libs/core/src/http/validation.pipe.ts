@@ -50,11 +50,16 @@ const MAX_ITEMS = 1_000;
  */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** Tells whether `text` is well-formed UTF-16: no surrogate without its partner. */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
 function findUnsafeInput(value: unknown, path: string, depth: number, found: FieldError[]): void {
   const subject = path === '' ? 'the body' : path;
   if (typeof value === 'string') {
     // Validators that percent-encode their input (isEmail, isURL) throw on these.
-    if (LONE_SURROGATE.test(value)) {
+    if (!isWellFormedText(value)) {
       found.push({
         field: path === '' ? 'body' : path,
         message: `${subject} is not well-formed Unicode text`,
@@ -89,7 +94,7 @@ function findUnsafeInput(value: unknown, path: string, depth: number, found: Fie
   }
   for (const key of keys) {
     const field = path ? `${path}.${key}` : key;
-    if (LONE_SURROGATE.test(key)) {
+    if (!isWellFormedText(key)) {
       // The name itself is not repeated: it would carry the broken text into responses and logs.
       found.push({
         field: path === '' ? 'body' : path,

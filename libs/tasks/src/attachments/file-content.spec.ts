@@ -64,6 +64,7 @@ describe('vetFileName', () => {
     ['a C1 control', 'a\u0085.png'],
     ['a bidirectional override', 'invoice\u202egnp.exe'],
     ['a name over 255 bytes', `${'ü'.repeat(126)}.png`],
+    ['a lone surrogate', '\ud800a.png'],
   ])('refuses %s', (_case, name) => {
     expect(vetFileName(name)).toHaveProperty('problem');
   });

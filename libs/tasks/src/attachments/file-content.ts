@@ -1,5 +1,7 @@
 import { fileTypeFromBuffer } from 'file-type';
 
+import { isWellFormedText } from '@codexflow/core';
+
 /** Bytes read before deciding a file's type; enough for every allowed format. */
 export const TYPE_SAMPLE_BYTES = 4100;
 
@@ -56,6 +58,10 @@ export function vetFileName(raw: string): { name: string } | { problem: string }
   }
   if (UNSAFE_CHARACTERS.test(name)) {
     return { problem: 'The file name must not contain control characters' };
+  }
+  // Storing would turn a lone surrogate into U+FFFD, so the stored name would differ from the reply.
+  if (!isWellFormedText(name)) {
+    return { problem: 'The file name is not well-formed Unicode text' };
   }
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
     return { problem: `The file name must be at most ${MAX_NAME_BYTES} bytes` };
