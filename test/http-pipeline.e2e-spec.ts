@@ -391,6 +391,7 @@ describe('HTTP pipeline', () => {
       ],
       ['a bare CR in a header', 'GET / HTTP/1.1\r\nHost: x\r\nBad\rHeader: y\r\n\r\n', 400],
       ['a malformed request line', 'NOT A REQUEST\r\n\r\n', 400],
+      ['a missing Host header', 'GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n', 400],
       [
         'an unsupported Expect header',
         'GET /health/live HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nConnection: close\r\n\r\n',

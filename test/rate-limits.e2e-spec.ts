@@ -285,6 +285,8 @@ describe('requests rejected before routing', () => {
     // Other addresses and the probes are not affected.
     expect((await requestFrom('127.0.4.2', port, '/v1/no-such-route')).status).toBe(404);
     expect((await requestFrom(from, port, '/health/ready')).status).toBe(200);
+    const probe = await requestFrom(from, port, '/health/live', { headers: { Expect: 'other' } });
+    expect(probe.status).toBe(417);
     const metrics = await scrapeMetrics(metricsPortOf(testApp));
     expect(sampleValue(metrics, 'rate_limit_rejections_total{limiter="ip"}')).toBe(5);
   });

@@ -93,6 +93,19 @@ function rejectUnsupportedExpectations(
 }
 
 /**
+ * Rejects an HTTP/1.1 request without a Host header with 400, which HTTP/1.1
+ * requires. Node's own check would answer with a bare 400 before any
+ * middleware ran, so the server hands such requests to the app instead.
+ */
+function requireHostHeader(request: Request, _response: Response, next: NextFunction): void {
+  if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+    next(new ProblemException(400, 'The Host header is missing'));
+    return;
+  }
+  next();
+}
+
+/**
  * Installs the Express layer that runs before Nest's guards: request id,
  * security headers, CORS, cookies and the JSON body parser with its limit.
  */
@@ -106,7 +119,10 @@ export function configureHttpPipeline(
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
   // With a listener, Node hands requests with an unknown Expect to the app instead of responding 417.
-  app.getHttpServer().on('checkExpectation', app.getHttpAdapter().getInstance());
+  const server = app.getHttpServer();
+  server.on('checkExpectation', app.getHttpAdapter().getInstance());
+  // A server option that Node reads per request; its type lists it only among the options.
+  (server as typeof server & { requireHostHeader: boolean }).requireHostHeader = false;
   app.use(requestIdMiddleware);
   app.use(app.get<HttpLogger>(HTTP_LOGGER));
   if (parts.helmet) {
@@ -143,6 +159,7 @@ export function configureHttpPipeline(
     maxAge: 600,
   });
   app.use(cookieParser());
+  app.use(requireHostHeader);
   app.use(rejectUnsupportedExpectations);
   app.use(checkBodyHeaders(config.http.jsonBodyLimitBytes, config.http.attachmentLimitBytes));
   app.useBodyParser('json', { limit: config.http.jsonBodyLimitBytes, type: JSON_TYPES });

@@ -147,6 +147,9 @@ abstract class StagedThrottlerGuard extends ThrottlerGuard {
   }
 }
 
+/** Where the health probes live; requests there are never counted. */
+const PROBE_PATHS = '/health/';
+
 /** Set on a request once it reached the first rate-limit guard, whether it was counted or exempt. */
 const ROUTED = Symbol('rate-limit-routed');
 
@@ -174,7 +177,9 @@ export class RateLimitGuard extends StagedThrottlerGuard {
    * already seen is not counted twice.
    */
   async countUnrouted(host: ArgumentsHost): Promise<void> {
-    if (host.switchToHttp().getRequest<RequestSeen>()[ROUTED] === true) {
+    const request = host.switchToHttp().getRequest<RequestSeen>();
+    // The orchestrator's probes stay exempt, as @NotRateLimited() makes them once routed.
+    if (request[ROUTED] === true || request.path.startsWith(PROBE_PATHS)) {
       return;
     }
     const throttler = this.throttlers.find(({ name }) => name === THROTTLERS.ip);
