@@ -166,19 +166,41 @@ def pod_spec(document):
     return (spec, list(path)) if isinstance(spec, dict) else (None, None)
 
 
+def pod_labels(document):
+    """Return the labels of the pods a Pod, workload or CronJob runs."""
+    if document.get("kind") == "Pod":
+        metadata = document.get("metadata")
+    else:
+        spec, path = pod_spec(document)
+        if spec is None:
+            return {}
+        template = document
+        for part in path[:-1]:
+            template = template.get(part) if isinstance(template, dict) else None
+        metadata = template.get("metadata") if isinstance(template, dict) else None
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None
+    return labels if isinstance(labels, dict) else {}
+
+
+def selects(selector, labels):
+    """Tell whether a label selector mapping selects pods with these labels."""
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
 def check_named_ports(resources, errors):
-    """Check that every port referred to by name is declared, which the schemas cannot see.
+    """Check that every port referred to by name exists, which the schemas cannot see.
 
     A probe must name a port of its own container. A Service's targetPort and a
-    NetworkPolicy's ingress port must name a port of some container in these
-    manifests. A misspelt name passes the schemas and fails only in a cluster.
+    NetworkPolicy's ingress port must name a port declared by a pod they select,
+    and an Ingress backend must name a port of its Service. A misspelt name
+    passes the schemas and fails only in a cluster.
     """
-    declared = set()
-    probes = []
+    pods = []  # (labels, names of the ports its containers declare)
     for label, resource, document in resources:
         spec, base = pod_spec(document)
         if spec is None:
             continue
+        declared = set()
         for group in ("initContainers", "containers"):
             for index, container in enumerate(spec.get(group) or []):
                 if not isinstance(container, dict):
@@ -191,25 +213,40 @@ def check_named_ports(resources, errors):
                     for handler in ("httpGet", "tcpSocket", "grpc"):
                         port = ((container.get(probe) or {}).get(handler) or {}).get("port")
                         if isinstance(port, str) and port not in names:
-                            where = base + [group, index, probe, handler, "port"]
+                            where = format_path(base + [group, index, probe, handler, "port"])
                             message = (
                                 f"names port {port!r}, which container "
                                 f"{container.get('name')!r} does not declare"
                             )
-                            probes.append((label, resource, format_path(where), message))
-    for key in probes:
-        errors.setdefault(key, [])
+                            errors.setdefault((label, resource, where, message), [])
+        pods.append((pod_labels(document), declared))
+
+    def declared_by(selector):
+        return set().union(*(names for labels, names in pods if selects(selector, labels)))
+
+    service_ports = {}  # Service name -> names of its ports
+    for _label, _resource, document in resources:
+        if document.get("kind") == "Service":
+            name = (document.get("metadata") or {}).get("name")
+            ports = (document.get("spec") or {}).get("ports") or []
+            service_ports[name] = {port.get("name") for port in ports if isinstance(port, dict)}
 
     for label, resource, document in resources:
         kind = document.get("kind")
         spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
-        if kind == "Service":
+        if kind == "Service" and isinstance(spec.get("selector"), dict):
+            available = declared_by(spec["selector"])
             references = [
                 (["spec", "ports", index, "targetPort"], port.get("targetPort"))
                 for index, port in enumerate(spec.get("ports") or [])
                 if isinstance(port, dict)
             ]
+            subject = "no pod this Service selects declares"
         elif kind == "NetworkPolicy":
+            selector = spec.get("podSelector") or {}
+            # matchExpressions are not evaluated here, so such a policy is checked against every pod.
+            match = selector.get("matchLabels") if "matchExpressions" not in selector else {}
+            available = declared_by(match if isinstance(match, dict) else {})
             references = [
                 (["spec", "ingress", rule_index, "ports", index, "port"], port.get("port"))
                 for rule_index, rule in enumerate(spec.get("ingress") or [])
@@ -217,11 +254,33 @@ def check_named_ports(resources, errors):
                 for index, port in enumerate(rule.get("ports") or [])
                 if isinstance(port, dict)
             ]
+            subject = "no pod this policy selects declares"
+        elif kind == "Ingress":
+            backends = [(["spec", "defaultBackend"], spec.get("defaultBackend"))] + [
+                (["spec", "rules", rule_index, "http", "paths", index, "backend"], path.get("backend"))
+                for rule_index, rule in enumerate(spec.get("rules") or [])
+                if isinstance(rule, dict)
+                for index, path in enumerate((rule.get("http") or {}).get("paths") or [])
+                if isinstance(path, dict)
+            ]
+            for where, backend in backends:
+                service = (backend or {}).get("service") if isinstance(backend, dict) else None
+                if not isinstance(service, dict):
+                    continue
+                port_name = (service.get("port") or {}).get("name")
+                name = service.get("name")
+                if name not in service_ports:
+                    message = f"names Service {name!r}, which these manifests do not define"
+                    errors.setdefault((label, resource, format_path(where), message), [])
+                elif isinstance(port_name, str) and port_name not in service_ports[name]:
+                    message = f"names port {port_name!r}, which Service {name!r} does not have"
+                    errors.setdefault((label, resource, format_path(where), message), [])
+            continue
         else:
             continue
         for where, port in references:
-            if isinstance(port, str) and port not in declared:
-                message = f"names port {port!r}, which no container in these manifests declares"
+            if isinstance(port, str) and port not in available:
+                message = f"names port {port!r}, which {subject}"
                 errors.setdefault((label, resource, format_path(where), message), [])
 
 
