@@ -151,35 +151,20 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
-def pod_spec(document):
-    """Return the pod spec of a Pod, workload or CronJob with its path, or (None, None)."""
+def pod_template(document):
+    """Return the mapping with the metadata and spec of the pods a Pod, workload or CronJob
+    runs, with its path, or (None, None) for other kinds."""
     kind = document.get("kind")
     path = {
-        "Pod": ("spec",),
-        "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    }.get(kind, ("spec", "template", "spec") if kind in WORKLOAD_KINDS else None)
+        "Pod": (),
+        "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    }.get(kind, ("spec", "template") if kind in WORKLOAD_KINDS else None)
     if path is None:
         return None, None
-    spec = document
+    template = document
     for part in path:
-        spec = spec.get(part) if isinstance(spec, dict) else None
-    return (spec, list(path)) if isinstance(spec, dict) else (None, None)
-
-
-def pod_labels(document):
-    """Return the labels of the pods a Pod, workload or CronJob runs."""
-    if document.get("kind") == "Pod":
-        metadata = document.get("metadata")
-    else:
-        spec, path = pod_spec(document)
-        if spec is None:
-            return {}
-        template = document
-        for part in path[:-1]:
-            template = template.get(part) if isinstance(template, dict) else None
-        metadata = template.get("metadata") if isinstance(template, dict) else None
-    labels = metadata.get("labels") if isinstance(metadata, dict) else None
-    return labels if isinstance(labels, dict) else {}
+        template = template.get(part) if isinstance(template, dict) else None
+    return (template, list(path)) if isinstance(template, dict) else (None, None)
 
 
 def selects(selector, labels):
@@ -187,100 +172,119 @@ def selects(selector, labels):
     return all(labels.get(key) == value for key, value in selector.items())
 
 
+def declared_pod_ports(label, resource, document, errors):
+    """Return the labels and declared port names of a document's pods, or None for other kinds.
+
+    Also reports each probe that names a port its own container does not declare.
+    """
+    template, base = pod_template(document)
+    spec = template.get("spec") if template is not None else None
+    if not isinstance(spec, dict):
+        return None
+    declared = set()
+    for group in ("initContainers", "containers"):
+        for index, container in enumerate(spec.get(group) or []):
+            if not isinstance(container, dict):
+                continue
+            ports = [port for port in container.get("ports") or [] if isinstance(port, dict)]
+            names = {port.get("name") for port in ports if isinstance(port.get("name"), str)}
+            declared |= names
+            for probe in PROBES:
+                for handler in ("httpGet", "tcpSocket", "grpc"):
+                    port = ((container.get(probe) or {}).get(handler) or {}).get("port")
+                    if isinstance(port, str) and port not in names:
+                        where = format_path(base + ["spec", group, index, probe, handler, "port"])
+                        message = (
+                            f"names port {port!r}, which container "
+                            f"{container.get('name')!r} does not declare"
+                        )
+                        errors.setdefault((label, resource, where, message), [])
+    metadata = template.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None
+    return (labels if isinstance(labels, dict) else {}), declared
+
+
+def selected_port_references(document):
+    """Return the selector of a Service or NetworkPolicy and the ports it names, or None."""
+    kind = document.get("kind")
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    if kind == "Service" and isinstance(spec.get("selector"), dict):
+        references = [
+            (["spec", "ports", index, "targetPort"], port.get("targetPort"))
+            for index, port in enumerate(spec.get("ports") or [])
+            if isinstance(port, dict)
+        ]
+        return spec["selector"], references
+    if kind == "NetworkPolicy":
+        selector = spec.get("podSelector") or {}
+        # matchExpressions are not evaluated here, so such a policy is checked against every pod.
+        match = selector.get("matchLabels") if "matchExpressions" not in selector else {}
+        references = [
+            (["spec", "ingress", rule_index, "ports", index, "port"], port.get("port"))
+            for rule_index, rule in enumerate(spec.get("ingress") or [])
+            if isinstance(rule, dict)
+            for index, port in enumerate(rule.get("ports") or [])
+            if isinstance(port, dict)
+        ]
+        return (match if isinstance(match, dict) else {}), references
+    return None
+
+
+def ingress_backends(document):
+    """Return the path and service reference of each backend of an Ingress."""
+    spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
+    backends = [(["spec", "defaultBackend"], spec.get("defaultBackend"))] + [
+        (["spec", "rules", rule_index, "http", "paths", index, "backend"], path.get("backend"))
+        for rule_index, rule in enumerate(spec.get("rules") or [])
+        if isinstance(rule, dict)
+        for index, path in enumerate((rule.get("http") or {}).get("paths") or [])
+        if isinstance(path, dict)
+    ]
+    return [
+        (where, backend["service"])
+        for where, backend in backends
+        if isinstance(backend, dict) and isinstance(backend.get("service"), dict)
+    ]
+
+
 def check_named_ports(resources, errors):
     """Check that every port referred to by name exists, which the schemas cannot see.
 
     A probe must name a port of its own container. A Service's targetPort and a
     NetworkPolicy's ingress port must name a port declared by a pod they select,
-    and an Ingress backend must name a port of its Service. A misspelt name
-    passes the schemas and fails only in a cluster.
+    and an Ingress backend must name a port of its Service. The schemas accept
+    any name, so a misspelt one would otherwise show only in a cluster.
     """
     pods = []  # (labels, names of the ports its containers declare)
-    for label, resource, document in resources:
-        spec, base = pod_spec(document)
-        if spec is None:
-            continue
-        declared = set()
-        for group in ("initContainers", "containers"):
-            for index, container in enumerate(spec.get(group) or []):
-                if not isinstance(container, dict):
-                    continue
-                names = {
-                    port.get("name") for port in container.get("ports") or [] if isinstance(port, dict)
-                }
-                declared.update(name for name in names if isinstance(name, str))
-                for probe in PROBES:
-                    for handler in ("httpGet", "tcpSocket", "grpc"):
-                        port = ((container.get(probe) or {}).get(handler) or {}).get("port")
-                        if isinstance(port, str) and port not in names:
-                            where = format_path(base + [group, index, probe, handler, "port"])
-                            message = (
-                                f"names port {port!r}, which container "
-                                f"{container.get('name')!r} does not declare"
-                            )
-                            errors.setdefault((label, resource, where, message), [])
-        pods.append((pod_labels(document), declared))
-
-    def declared_by(selector):
-        return set().union(*(names for labels, names in pods if selects(selector, labels)))
-
     service_ports = {}  # Service name -> names of its ports
-    for _label, _resource, document in resources:
+    for label, resource, document in resources:
+        pod = declared_pod_ports(label, resource, document, errors)
+        if pod is not None:
+            pods.append(pod)
         if document.get("kind") == "Service":
             name = (document.get("metadata") or {}).get("name")
             ports = (document.get("spec") or {}).get("ports") or []
             service_ports[name] = {port.get("name") for port in ports if isinstance(port, dict)}
 
     for label, resource, document in resources:
-        kind = document.get("kind")
-        spec = document.get("spec") if isinstance(document.get("spec"), dict) else {}
-        if kind == "Service" and isinstance(spec.get("selector"), dict):
-            available = declared_by(spec["selector"])
-            references = [
-                (["spec", "ports", index, "targetPort"], port.get("targetPort"))
-                for index, port in enumerate(spec.get("ports") or [])
-                if isinstance(port, dict)
-            ]
-            subject = "no pod this Service selects declares"
-        elif kind == "NetworkPolicy":
-            selector = spec.get("podSelector") or {}
-            # matchExpressions are not evaluated here, so such a policy is checked against every pod.
-            match = selector.get("matchLabels") if "matchExpressions" not in selector else {}
-            available = declared_by(match if isinstance(match, dict) else {})
-            references = [
-                (["spec", "ingress", rule_index, "ports", index, "port"], port.get("port"))
-                for rule_index, rule in enumerate(spec.get("ingress") or [])
-                if isinstance(rule, dict)
-                for index, port in enumerate(rule.get("ports") or [])
-                if isinstance(port, dict)
-            ]
-            subject = "no pod this policy selects declares"
-        elif kind == "Ingress":
-            backends = [(["spec", "defaultBackend"], spec.get("defaultBackend"))] + [
-                (["spec", "rules", rule_index, "http", "paths", index, "backend"], path.get("backend"))
-                for rule_index, rule in enumerate(spec.get("rules") or [])
-                if isinstance(rule, dict)
-                for index, path in enumerate((rule.get("http") or {}).get("paths") or [])
-                if isinstance(path, dict)
-            ]
-            for where, backend in backends:
-                service = (backend or {}).get("service") if isinstance(backend, dict) else None
-                if not isinstance(service, dict):
-                    continue
-                port_name = (service.get("port") or {}).get("name")
+        selected = selected_port_references(document)
+        if selected is not None:
+            selector, references = selected
+            available = set().union(*(names for labels, names in pods if selects(selector, labels)))
+            for where, port in references:
+                if isinstance(port, str) and port not in available:
+                    message = f"names port {port!r}, which no pod that it selects declares"
+                    errors.setdefault((label, resource, format_path(where), message), [])
+        if document.get("kind") == "Ingress":
+            for where, service in ingress_backends(document):
                 name = service.get("name")
+                port_name = (service.get("port") or {}).get("name")
                 if name not in service_ports:
                     message = f"names Service {name!r}, which these manifests do not define"
-                    errors.setdefault((label, resource, format_path(where), message), [])
                 elif isinstance(port_name, str) and port_name not in service_ports[name]:
                     message = f"names port {port_name!r}, which Service {name!r} does not have"
-                    errors.setdefault((label, resource, format_path(where), message), [])
-            continue
-        else:
-            continue
-        for where, port in references:
-            if isinstance(port, str) and port not in available:
-                message = f"names port {port!r}, which {subject}"
+                else:
+                    continue
                 errors.setdefault((label, resource, format_path(where), message), [])
 
 

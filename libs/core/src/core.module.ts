@@ -108,11 +108,6 @@ export class CoreModule {
         RateLimitGuard,
         UserQuotaGuard,
         RateLimits,
-        {
-          provide: UNROUTED_REQUEST_LIMIT,
-          inject: [RateLimitGuard],
-          useFactory: (guard: RateLimitGuard) => (rateLimited ? guard : null),
-        },
       ],
     };
   }

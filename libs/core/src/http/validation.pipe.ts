@@ -57,11 +57,13 @@ export function isWellFormedText(text: string): boolean {
 
 function findUnsafeInput(value: unknown, path: string, depth: number, found: FieldError[]): void {
   const subject = path === '' ? 'the body' : path;
+  // Errors about this value name its path, or `body` for the whole body.
+  const ownField = path === '' ? 'body' : path;
   if (typeof value === 'string') {
     // Validators that percent-encode their input (isEmail, isURL) throw on these.
     if (!isWellFormedText(value)) {
       found.push({
-        field: path === '' ? 'body' : path,
+        field: ownField,
         message: `${subject} is not well-formed Unicode text`,
       });
     }
@@ -79,7 +81,7 @@ function findUnsafeInput(value: unknown, path: string, depth: number, found: Fie
   }
   if (Array.isArray(value) && value.length > MAX_ITEMS) {
     found.push({
-      field: path === '' ? 'body' : path,
+      field: ownField,
       message: `${subject} has more than ${MAX_ITEMS} items`,
     });
     return;
@@ -87,7 +89,7 @@ function findUnsafeInput(value: unknown, path: string, depth: number, found: Fie
   const keys = Object.keys(value);
   if (!Array.isArray(value) && keys.length > MAX_PROPERTIES) {
     found.push({
-      field: path === '' ? 'body' : path,
+      field: ownField,
       message: `${subject} has more than ${MAX_PROPERTIES} properties`,
     });
     return;
@@ -97,7 +99,7 @@ function findUnsafeInput(value: unknown, path: string, depth: number, found: Fie
     if (!isWellFormedText(key)) {
       // The name itself is not repeated: it would carry the broken text into responses and logs.
       found.push({
-        field: path === '' ? 'body' : path,
+        field: ownField,
         message: `${subject} has a property name that is not well-formed Unicode text`,
       });
     } else if (FORBIDDEN_KEYS.has(key)) {
