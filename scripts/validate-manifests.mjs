@@ -15,10 +15,10 @@
 //     examples/ or optional/, and no Secret.
 //   - the output of `kubectl kustomize`, when kubectl is on the PATH, which
 //     also shows that kustomize accepts the kustomization.
-//   - every port named in a probe is declared by its container, every port
-//     named in a Service's targetPort or a NetworkPolicy's ingress port by a
-//     pod it selects, and every Ingress backend names a port of its Service,
-//     which the schemas cannot check.
+//   - the ports that manifests refer to by name, which the schemas cannot
+//     check. A probe's port must be declared by its container, and a
+//     Service's targetPort or a NetworkPolicy's ingress port by a pod it
+//     selects. An Ingress backend must name a port of its Service.
 // Exits non-zero on any error.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -72,7 +72,7 @@ export class AccountLockout {
   /**
    * Checks a password typed by the holder of `user`'s account, as password
    * change and account erasure do. Throws 429 while the account is locked and
-   * when this wrong password starts a lock. A right password forgets the
+   * when this wrong password starts a lock. A right password clears the
    * failures, as a sign-in does.
    */
   checkPassword(user: User, matches: () => Promise<boolean>): Promise<boolean> {

@@ -94,8 +94,8 @@ function rejectUnsupportedExpectations(
 
 /**
  * Rejects an HTTP/1.1 request without a Host header with 400, which HTTP/1.1
- * requires. Node's own check would answer with a bare 400 before any
- * middleware ran, so the server hands such requests to the app instead.
+ * requires. Node's own check would send a bare 400 before any middleware
+ * ran, so the server hands such requests to the app instead.
  */
 function requireHostHeader(request: Request, _response: Response, next: NextFunction): void {
   if (request.httpVersion === '1.1' && request.headers.host === undefined) {

@@ -147,8 +147,8 @@ abstract class StagedThrottlerGuard extends ThrottlerGuard {
   }
 }
 
-/** Where the health probes live; requests there are never counted. */
-const PROBE_PATHS = '/health/';
+/** Path prefix of the health probes, whose requests are never counted. */
+const PROBE_PATH_PREFIX = '/health/';
 
 /** Set on a request once it reached the first rate-limit guard, whether it was counted or exempt. */
 const ROUTED = Symbol('rate-limit-routed');
@@ -179,7 +179,7 @@ export class RateLimitGuard extends StagedThrottlerGuard {
   async countUnrouted(host: ArgumentsHost): Promise<void> {
     const request = host.switchToHttp().getRequest<RequestSeen>();
     // The orchestrator's probes stay exempt, as @NotRateLimited() makes them once routed.
-    if (request[ROUTED] === true || request.path.startsWith(PROBE_PATHS)) {
+    if (request[ROUTED] === true || request.path.startsWith(PROBE_PATH_PREFIX)) {
       return;
     }
     const throttler = this.throttlers.find(({ name }) => name === THROTTLERS.ip);

@@ -8,7 +8,7 @@ import { bucketLength, type WindowCount } from './window-counter.js';
 
 /** Every key and channel starts with this, so the service can share a Redis database. */
 const PREFIX = 'codexflow:';
-/** The reply of SELECT when the server has fewer databases than the URL's number. */
+/** The error of SELECT when the server has fewer databases than the URL's number. */
 const MISSING_DATABASE = /DB index is out of range/i;
 /** A command that takes longer fails, so a hung Redis turns into 503s instead of hung requests. */
 const COMMAND_TIMEOUT_MS = 1_000;
@@ -207,7 +207,7 @@ export class RedisSharedState extends SharedState implements OnModuleInit, OnMod
     for (const connection of [this.client, this.subscriber]) {
       connection.on('error', (error: Error) => {
         if (MISSING_DATABASE.test(error.message)) {
-          this.refuseMissingDatabase();
+          this.closeForMissingDatabase();
         } else {
           this.reportOutage(error);
         }
@@ -328,7 +328,7 @@ export class RedisSharedState extends SharedState implements OnModuleInit, OnMod
    * in database 0, mixing this deployment's keys with another's, so the
    * shared rules fail closed and readiness stays 503 until the URL is fixed.
    */
-  private refuseMissingDatabase(): void {
+  private closeForMissingDatabase(): void {
     if (this.databaseMissing) {
       return;
     }
