@@ -164,11 +164,17 @@ export class AttachmentStorage {
     return { upload, type, fileName };
   }
 
+  /**
+   * Removes a partly written upload. Ending the stream first lets every chunk insert in flight
+   * land, so the delete finds them all: abort() deletes at once and raced those inserts, which
+   * left a stray chunk when a client hung up during a write.
+   */
   private async discard(upload: UploadStream): Promise<void> {
     try {
-      await upload.abort();
+      upload.end();
+      await finished(upload);
     } catch {
-      // The stream had already ended or failed; deleting by id below still removes its chunks.
+      // The stream had already failed; deleting by id below still removes its chunks.
     }
     await this.deleteFile(upload.id);
   }
