@@ -9,6 +9,7 @@ import { type SmtpSink, startSmtpSink, type TestApp } from '@codexflow/testing';
 import { createAppWithAdmin, type InvitedUser, inviteUser } from './support/admin.js';
 import { signInAdminWithMfa } from './support/mfa.js';
 import { type Part, SAMPLES, sendMultipart } from './support/uploads.js';
+import { waitFor } from './support/wait.js';
 
 const ADMIN = { email: 'attachments.admin@example.com', password: 'bootstrap admin passphrase 8' };
 const MIB = 1024 * 1024;
@@ -610,14 +611,3 @@ describe('attachments', () => {
     });
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) {
-      return true;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
-}

@@ -20,6 +20,7 @@ import {
   uniqueEmail,
 } from './support/identity.js';
 import { enrollTotp, signInAdminWithMfa, stepUpCode } from './support/mfa.js';
+import { waitFor } from './support/wait.js';
 
 const ADMIN = { email: 'audit.admin@example.com', password: 'bootstrap admin passphrase 10' };
 
@@ -306,7 +307,14 @@ describe('audit trail', () => {
       const email = await testApp.http.delete('/v1/users/victim%40example.com');
       expect([long.status, email.status]).toEqual([401, 401]);
 
-      const failures = await eventsOf({ action: 'users.delete', result: 'failure' });
+      // The error filter writes failure events without waiting, so they may land after the 401s.
+      let failures: EventView[] = [];
+      const landed = await waitFor(async () => {
+        failures = await eventsOf({ action: 'users.delete', result: 'failure' });
+        const taskFailures = await eventsOf({ action: 'tasks.delete', result: 'failure' });
+        return failures.length > 0 && taskFailures.length > 0;
+      });
+      expect(landed).toBe(true);
       expect(failures[0]?.resourceId).toBeNull();
       expect(JSON.stringify(await eventsOf({}))).not.toContain('victim@example.com');
       expect(JSON.stringify(await eventsOf({ action: 'tasks.delete' }))).not.toContain('xxxx');
